@@ -1,0 +1,52 @@
+# spikefp — set-up, demo and tests.  `make demo` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+PIP   := $(PY) -m pip
+# Debian tools the project drives (Verilog simulation, synthesis, place-and-route).
+APT_TOOLS    := iverilog yosys nextpnr-ice40
+APT_PACKAGES := iverilog yosys nextpnr-ice40
+STAMP_APT := $(VENV)/.apt-stamp
+STAMP_PIP := $(VENV)/.pip-stamp
+# A local wheel directory (if the machine has one) lets pip find torch without a download.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+
+.PHONY: install demo test regress bench clean
+
+install: $(STAMP_APT) $(STAMP_PIP)
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+$(STAMP_APT): | $(VENV)/bin/python
+	@missing=""; for t in $(APT_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	  else echo "error: need root or passwordless sudo to install: $(APT_PACKAGES)" >&2; \
+	       echo "       install them yourself (apt-get install $(APT_PACKAGES)) and re-run make" >&2; exit 1; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null || exit 1; \
+	fi
+	@touch $@
+
+$(STAMP_PIP): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q $(FIND_LINKS) -e '.[all]'
+	@touch $@
+
+demo: install
+	$(VENV)/bin/spikefp demo
+
+test: install
+	$(PY) -m pytest -q
+
+regress: install
+	$(PY) -m pytest -q -m slow
+
+bench: install
+	$(PY) benchmarks/pysim_throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

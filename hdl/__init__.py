@@ -1,0 +1,17 @@
+"""Threshold-gate netlists: the data structure every spikefp back-end reads.
+
+>>> from spikefp.hdl import Builder, gates
+>>> b = Builder("loihi")
+>>> x = b.input("x", 2)
+>>> b.output("y", [gates.xor(b, x[0], x[1])])
+>>> b.build().stats()
+{'neurons': 2, 'synapses': 5, 'depth': 2, 'max_fanin': 3, 'max_weight': 2}
+"""
+
+from . import gates
+from .builder import CONST0, CONST1, Builder
+from .netlist import Netlist, NetlistError, Neuron
+from .profile import PROFILES, Profile, get_profile
+
+__all__ = ["Builder", "CONST0", "CONST1", "Netlist", "NetlistError", "Neuron", "PROFILES",
+           "Profile", "get_profile", "gates"]
