@@ -5,12 +5,14 @@ word-wide Boolean operations. `threshold_program` does this exactly:
 
 1. negative weights become positive weights on complemented inputs (``w*x = w - w*(~x)``),
    so the gate is monotone in every literal;
-2. runs of four or more equal weights are replaced by the bits of their population count,
-   computed with a carry-save tree of word-wide full adders (a 24-input counter costs
-   ~110 operations instead of a quadratic decision diagram);
-3. the remaining weighted literals, largest weight first, become an ordered binary decision
+2. the weighted literals, largest weight first, become an ordered binary decision
    diagram of ``[sum >= t]`` memoized on the residual threshold; each node of a monotone
    diagram is ``lo | (x & hi)``.
+
+Long runs of equal weights make decision diagrams quadratic; the engine replaces such a
+run by the bits of its population count first (`popcount_program`, a carry-save tree of
+word-wide full adders, ~5 operations per input), shared by every neuron that reads the
+same inputs.
 
 Operations are tuples ``(op, dst, a, b)`` over registers; registers ``0..n-1`` hold the
 inputs in the order of ``weights``. The result register is returned with the program;
@@ -25,10 +27,9 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["ZERO", "ONE", "threshold_program", "run_program"]
+__all__ = ["ZERO", "ONE", "threshold_program", "popcount_program", "run_program"]
 
 ZERO, ONE = -1, -2
-_GROUP = 4          # equal-weight runs at least this long are counted, not enumerated
 _CANON_LIMIT = 1 << 16  # canonicalize residual thresholds through subset sums up to this total
 
 
@@ -56,20 +57,9 @@ def threshold_program(weights, threshold):
         elif w > 0:
             lits.append((w, r))
 
-    # 2. count long runs of equal weights
-    by_w: dict[int, list[int]] = {}
-    for w, r in lits:
-        by_w.setdefault(w, []).append(r)
-    vars_ = []
-    for w, regs in by_w.items():
-        if len(regs) >= _GROUP:
-            for j, bit in enumerate(_popcount(regs, emit)):
-                vars_.append((w << j, bit))
-        else:
-            vars_.extend((w, r) for r in regs)
-    vars_.sort(key=lambda v: -v[0])
+    vars_ = sorted(lits, key=lambda v: -v[0])
 
-    # 3. ordered decision diagram of [sum >= t], monotone in every variable
+    # ordered decision diagram of [sum >= t], monotone in every variable
     ws = [w for w, _ in vars_]
     suffix = [0] * (len(ws) + 1)
     for i in range(len(ws) - 1, -1, -1):
@@ -115,8 +105,21 @@ def threshold_program(weights, threshold):
         sys.setrecursionlimit(limit)
 
 
+def popcount_program(m):
+    """Program whose result registers are the bits (LSB first) of the count of set registers 0..m-1."""
+    ops: list[tuple] = []
+    nreg = [m]
+
+    def emit(op, a, b=None):
+        ops.append((op, nreg[0], a, b))
+        nreg[0] += 1
+        return nreg[0] - 1
+
+    return ops, _popcount(list(range(m)), emit)
+
+
 def _popcount(regs, emit):
-    """Bits (LSB first) of the number of set registers, by a carry-save tree."""
+    """Bits (LSB first) of the number of set registers, by a carry-save tree of full adders."""
     cols = [list(regs)]
     out = []
     j = 0
