@@ -245,18 +245,17 @@ class ExactSim:
                 ([f"missing input {', '.join(missing)}"] if missing else [])
                 + ([f"unknown input {', '.join(extra)} (inputs are {', '.join(nl.inputs)})"] if extra else [])))
         arrays = {}
-        n = None
         for name, width in nl.inputs.items():
             arr = _as_u64(inputs[name], name)
             if width < 64 and arr.size and int(arr.max()) >> width:
                 bad = int(arr[np.argmax(arr >> np.uint64(width) != 0)])
                 raise ValueError(f"run(): input {name} value {bad:#x} does not fit its {width} bits")
-            if n is None:
-                n = arr.size
-            elif arr.size != n and arr.size != 1:
-                raise ValueError(f"run(): input {name} has {arr.size} vectors, expected {n}")
             arrays[name] = arr
-        n = n or 0
+        sizes = {a.size for a in arrays.values()} - {1}
+        if len(sizes) > 1:
+            raise ValueError("run(): inputs have different numbers of vectors: " + ", ".join(
+                f"{k} {a.size}" for k, a in arrays.items()))
+        n = sizes.pop() if sizes else (1 if arrays else 0)
         words = -(-n // 64)
         planes = np.empty((nl.first_neuron - 2, words), np.uint64)
         row = 0
@@ -278,15 +277,21 @@ class ExactSim:
 
 
 def _as_u64(values, name) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.dtype == object or arr.dtype.kind not in "ui":
-        try:
-            arr = np.array([int(v) for v in np.ravel(arr)], dtype=object)
-        except (TypeError, ValueError):
-            raise ValueError(f"run(): input {name} must hold unsigned integers") from None
-        if any(v < 0 or v >> 64 for v in arr):
-            raise ValueError(f"run(): input {name} holds a value outside 0..2**64-1")
+    """Port values as a flat uint64 array; anything but unsigned integers is an error."""
+    # Python sequences go through object dtype: numpy would turn [2**64 - 1, 5] into floats.
+    arr = values if isinstance(values, np.ndarray) else np.array(values, dtype=object)
+    if arr.dtype == object and arr.size and all(type(v) is int for v in arr.flat) and \
+            min(arr.flat) >= 0 and max(arr.flat) >> 64 == 0:
+        return np.array(arr.ravel().tolist(), dtype=np.uint64)
+    if arr.dtype.kind == "u":
+        return arr.astype(np.uint64, copy=False).ravel()
+    if arr.dtype.kind == "i":
+        if arr.size and int(arr.min()) < 0:
+            raise ValueError(f"run(): input {name} holds a negative value {int(arr.min())}")
         return arr.astype(np.uint64).ravel()
-    if arr.dtype.kind == "i" and arr.size and int(arr.min()) < 0:
-        raise ValueError(f"run(): input {name} holds a negative value {int(arr.min())}")
-    return arr.astype(np.uint64).ravel()
+    flat = arr.ravel().tolist() if arr.dtype == object else None
+    if flat is None or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in flat):
+        raise ValueError(f"run(): input {name} must hold unsigned integers (got {arr.dtype})")
+    if any(v < 0 or v >> 64 for v in flat):
+        raise ValueError(f"run(): input {name} holds a value outside 0..2**64-1")
+    return np.array(flat, dtype=np.uint64)

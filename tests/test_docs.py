@@ -1,0 +1,21 @@
+"""Every docstring example runs and prints what it claims (doctest)."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "spikefp", "spikefp.demo", "spikefp.hdl", "spikefp.hdl.profile", "spikefp.hdl.netlist",
+    "spikefp.hdl.builder", "spikefp.hdl.gates", "spikefp.pysim", "spikefp.pysim.exact",
+    "spikefp.pysim.program", "spikefp.generators", "spikefp.generators.adders",
+    "spikefp.generators.shifters", "spikefp.generators.multiplier", "spikefp.generators.blocks",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    mod = importlib.import_module(name)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0, f"{name} has no runnable example"
+    assert result.failed == 0

@@ -1,0 +1,144 @@
+"""The exact engine against the neuron-by-neuron reference, and its error handling."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spikefp import pysim
+from spikefp.generators import BLOCKS
+from spikefp.hdl import Netlist, Neuron
+from spikefp.pysim.program import popcount_program, run_program, threshold_program
+
+
+def all_assignments(n):
+    """Word i holds input i's column of the truth table over 2**n rows (n <= 6 -> one word)."""
+    rows = 1 << n
+    return [sum(((r >> i) & 1) << r for r in range(rows)) for i in range(n)], (1 << rows) - 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-40, 40), min_size=1, max_size=6), st.integers(-100, 100))
+def test_threshold_program_matches_weighted_sum(weights, theta):
+    words, ones = all_assignments(len(weights))
+    ops, result = threshold_program(tuple(weights), theta)
+    got = run_program(ops, result, words, ones)
+    want = sum(1 << r for r in range(1 << len(weights))
+               if sum(w * ((r >> i) & 1) for i, w in enumerate(weights)) >= theta)
+    assert got == want
+
+
+@pytest.mark.parametrize("m", range(1, 20))
+def test_popcount_program(m):
+    rng = np.random.default_rng(m)
+    words = [int(x) for x in rng.integers(0, 1 << 62, m)]
+    ops, bits = popcount_program(m)
+    ones = (1 << 62) - 1
+    outs = [run_program(ops, b, words, ones) for b in bits]
+    for pos in range(62):
+        count = sum((w >> pos) & 1 for w in words)
+        assert sum(((o >> pos) & 1) << j for j, o in enumerate(outs)) == count
+
+
+def random_netlist(rng, n_in=10, n_neurons=300, max_fanin=12):
+    """Random DAG of neurons: big and negative weights, constants as inputs, long equal runs."""
+    neurons = []
+    first = 2 + n_in
+    for k in range(n_neurons):
+        avail = first + k
+        fan = int(rng.integers(1, max_fanin + 1))
+        ins = rng.choice(avail, size=min(fan, avail), replace=False)
+        if rng.random() < 0.3:     # a run of equal weights (exercises shared popcount units)
+            w = [int(rng.choice([-3, -1, 1, 2, 5]))] * len(ins)
+        else:
+            w = [int(x) for x in rng.integers(-(1 << int(rng.integers(1, 12))), 1 << 10, len(ins))]
+        lo = sum(x for x in w if x < 0)
+        hi = sum(x for x in w if x > 0)
+        theta = int(rng.integers(lo - 1, hi + 2))
+        neurons.append(Neuron(tuple(int(i) for i in ins), tuple(w), theta))
+    outs = [int(x) for x in rng.choice(first + n_neurons, 40, replace=False)]
+    return Netlist({"a": 6, "b": 4}, {"y": outs[:20], "z": outs[20:]}, neurons)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_netlists_match_reference_evaluator(seed):
+    rng = np.random.default_rng(seed)
+    net = random_netlist(rng)
+    sim = pysim.compile(net, chunk_words=1, threads=2)      # many chunks, two threads
+    a = rng.integers(0, 64, 200, dtype=np.uint64)
+    b = rng.integers(0, 16, 200, dtype=np.uint64)
+    got = sim.run(a=a, b=b, spikes=True)
+    fired = np.zeros(len(net.neurons), np.int64)
+    for i in range(200):
+        ref = net.evaluate(a=int(a[i]), b=int(b[i]))
+        assert int(got["y"][i]) == ref["y"] and int(got["z"][i]) == ref["z"], i
+    # Spike counts from an independent per-vector pass.
+    for i in range(200):
+        vals = [0, 1] + [(int(a[i]) >> j) & 1 for j in range(6)] + [(int(b[i]) >> j) & 1 for j in range(4)]
+        vals += [0] * len(net.neurons)
+        for k in sorted(range(len(net.neurons)), key=lambda k: net.levels[net.first_neuron + k]):
+            vals[net.first_neuron + k] = net.neurons[k].fires(vals)
+        fired += vals[net.first_neuron:]
+    assert got["spikes"].tolist() == fired.tolist()
+
+
+def test_chunking_and_threads_do_not_change_results():
+    net = BLOCKS["mul"].build(16)
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 1 << 16, 5000, dtype=np.uint64)
+    b = rng.integers(0, 1 << 16, 5000, dtype=np.uint64)
+    ref = pysim.compile(net, threads=1).run(a=a, b=b, spikes=True)
+    alt = pysim.compile(net, chunk_words=3, threads=2).run(a=a, b=b, spikes=True)
+    for k in ref:
+        assert np.array_equal(ref[k], alt[k])
+    prod = ref["lo"] | (ref["hi"] << np.uint64(16))
+    assert np.array_equal(prod, a * b)
+
+
+def test_spike_counts_ignore_padding_vectors():
+    from spikefp.demo import gate_netlist
+    sim = pysim.compile(gate_netlist("NOT"))       # fires on every 0 input, padding included
+    out = sim.run(x=np.zeros(3, np.uint64), spikes=True)
+    assert out["spikes"].tolist() == [3]
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 1000])
+@pytest.mark.parametrize("width", [1, 7, 8, 33, 64])
+def test_pack_unpack_roundtrip(n, width):
+    rng = np.random.default_rng(n * 100 + width)
+    v = rng.integers(0, 1 << 63, n, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, n, dtype=np.uint64)
+    if width < 64:
+        v &= np.uint64((1 << width) - 1)
+    planes = pysim.pack(v, width)
+    assert planes.shape == (width, -(-n // 64))
+    for bit in (0, width - 1):
+        for i in (0, n - 1):
+            assert (int(planes[bit, i // 64]) >> (i % 64)) & 1 == (int(v[i]) >> bit) & 1
+    assert np.array_equal(pysim.unpack(planes, n), v)
+
+
+def test_run_input_errors():
+    sim = pysim.compile(BLOCKS["add"].build(8))
+    ok = np.arange(10, dtype=np.uint64)
+    with pytest.raises(ValueError, match="run\\(\\): missing input b"):
+        sim.run(a=ok)
+    with pytest.raises(ValueError, match="unknown input c \\(inputs are a, b\\)"):
+        sim.run(a=ok, b=ok, c=ok)
+    with pytest.raises(ValueError, match="input a value 0x100 does not fit its 8 bits"):
+        sim.run(a=np.array([1, 256]), b=np.array([1, 2]))
+    with pytest.raises(ValueError, match="input b holds a negative value -1"):
+        sim.run(a=np.array([1, 2]), b=np.array([1, -1]))
+    with pytest.raises(ValueError, match="inputs have different numbers of vectors: a 2, b 3"):
+        sim.run(a=np.array([1, 2]), b=np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match="input a must hold unsigned integers"):
+        sim.run(a=np.array([0.5]), b=np.array([1]))
+    # Python ints up to 2**64-1 are accepted; a scalar broadcasts.
+    big = pysim.compile(BLOCKS["inc"].build(64))
+    assert big.run(a=[2**64 - 1, 5])["s"].tolist() == [0, 6]
+    assert sim.run(a=3, b=np.array([1, 2]))["s"].tolist() == [4, 5]
+
+
+def test_engine_rejects_invalid_netlist():
+    bad = Netlist({"a": 1}, {"y": [3]}, [Neuron((2, 3), (1, 1), 1)])
+    with pytest.raises(ValueError, match="on a cycle"):
+        pysim.compile(bad)
