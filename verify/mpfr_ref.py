@@ -1,0 +1,178 @@
+"""Second, independent IEEE reference: MPFR (through gmpy2) with subnormal emulation.
+
+It shares nothing with `spikefp.verify.reference` but the format description: operands are
+converted exactly, the operation is rounded by MPFR in a context of the format's precision
+and exponent range (``subnormalize=True``), and flags come from MPFR's own. MPFR has no
+round-to-nearest-ties-away mode, so ``rmm`` takes the away-from-zero result exactly at ties
+(detected with exact arithmetic) and the nearest-even result otherwise. Tininess is judged
+after rounding, from a second rounding with an unbounded exponent range.
+
+>>> from spikefp.generators.fpformat import get_format
+>>> [hex(x) for x in add(get_format("fp16"), 0x3c00, 0x0001, "rup")]
+['0x3c01', '0x1']
+"""
+
+from __future__ import annotations
+
+import gmpy2
+
+from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
+
+__all__ = ["add", "sub", "mul", "fma", "OPS"]
+
+_MODES = {"rne": gmpy2.RoundToNearest, "rtz": gmpy2.RoundToZero, "rdn": gmpy2.RoundDown,
+          "rup": gmpy2.RoundUp, "rmm": gmpy2.RoundAwayZero}
+
+
+def _exact_ctx(f: FPFormat):
+    # Enough bits for any exact sum of two products of this format's values.
+    bits = 4 * f.precision + (2 << f.E) + 8
+    return gmpy2.context(precision=bits, emin=-(1 << 20), emax=1 << 20)
+
+
+def _value(f: FPFormat, bits: int, ctx):
+    """The operand as an exact mpfr, or the strings "nan"/"snan"."""
+    s, e, frac = bits >> (f.width - 1), (bits >> f.M) & f.exp_ones, bits & ((1 << f.M) - 1)
+    if e == f.exp_ones and (frac == (1 << f.M) - 1 if not f.ieee else frac != 0):
+        return "snan" if f.ieee and not frac >> (f.M - 1) else "nan"
+    if f.ieee and e == f.exp_ones:
+        return ctx.minus(gmpy2.inf()) if s else gmpy2.inf()
+    m = frac if e == 0 else frac | (1 << f.M)
+    x = ctx.mul_2exp(gmpy2.mpfr(m, ctx.precision), max(e, 1) - f.bias - f.M)
+    return ctx.minus(x) if s else x
+
+
+def _encode(f: FPFormat, x) -> int:
+    """Bits of an mpfr that is representable in ``f`` (or infinite)."""
+    sign = int(gmpy2.is_signed(x))
+    if gmpy2.is_infinite(x):
+        return (sign << (f.width - 1)) | f.inf
+    if x == 0:
+        return sign << (f.width - 1)
+    m, e = (int(v) for v in abs(x).as_mantissa_exp())
+    while m % 2 == 0:
+        m, e = m // 2, e + 1
+    q0 = f.emin - f.M                           # quantum of subnormals
+    if e - q0 < 0:
+        raise AssertionError("value below the format's quantum")
+    m <<= e - q0
+    e = q0
+    while m >> f.precision:                     # normalize to p bits
+        assert m % 2 == 0
+        m, e = m >> 1, e + 1
+    if m >> f.M:
+        return (sign << (f.width - 1)) | ((e + f.M + f.bias) << f.M) | (m & ((1 << f.M) - 1))
+    return (sign << (f.width - 1)) | m
+
+
+def _round(f: FPFormat, compute, rm: str, saturate: bool):
+    """Round ``compute(ctx)`` (an exact mpfr expression evaluated by MPFR) to ``f``."""
+    ex = _exact_ctx(f)
+    exact = compute(ex)
+    if exact == 0:
+        return None
+    emax = f.emax + 1 if f.ieee else f.emax + 2          # E4M3: overflow judged below, at 448
+    target = gmpy2.context(precision=f.precision, emin=f.emin - f.M + 1, emax=emax, subnormalize=True)
+    unbounded = gmpy2.context(precision=f.precision, emin=-(1 << 20), emax=1 << 20)
+
+    def rounded(ctx, mode):
+        ctx.round = _MODES[mode]
+        ctx.clear_flags()
+        return compute(ctx), ctx
+
+    def pick(ctx):
+        if rm != "rmm":
+            return rounded(ctx, rm)
+        away, c = rounded(ctx, "rmm")
+        toz, _ = rounded(ctx, "rtz")
+        tie = away != toz and ex.mul_2exp(exact, 1) == ex.add(away, toz)
+        return (away, c) if tie else rounded(ctx, "rne")
+
+    y, ctx = pick(target)
+    inexact, overflow = bool(ctx.inexact), bool(ctx.overflow)
+    y_unb, _ = pick(unbounded)
+    tiny = abs(y_unb) < gmpy2.mpfr(2) ** f.emin
+    max_val = _value(f, f.max_finite, ex)
+    if not f.ieee and abs(y) > max_val:
+        overflow = True
+    sign = int(gmpy2.is_signed(exact))
+    if overflow:
+        to_inf = rm in ("rne", "rmm") or (rm == "rdn" and sign) or (rm == "rup" and not sign)
+        flags = FLAG_OF | FLAG_NX
+        if saturate or not to_inf:
+            return (sign << (f.width - 1)) | f.max_finite, flags
+        return (f.canonical_nan if not f.ieee else (sign << (f.width - 1)) | f.inf), flags
+    flags = (FLAG_NX | (FLAG_UF if tiny else 0)) if inexact else 0
+    return _encode(f, y), flags
+
+
+def _specials(f, vals, inf_times_zero=False):
+    """NaN results: (canonical NaN, NV if a signaling NaN or an invalid product)."""
+    if any(isinstance(v, str) for v in vals) or inf_times_zero:
+        return f.canonical_nan, FLAG_NV if inf_times_zero or "snan" in vals else 0
+    return None
+
+
+def add(f, a: int, b: int, rm: str, saturate: bool = False):
+    f = get_format(f)
+    ex = _exact_ctx(f)
+    x, y = _value(f, a, ex), _value(f, b, ex)
+    sp = _specials(f, [x, y])
+    if sp:
+        return sp
+    if gmpy2.is_infinite(x) or gmpy2.is_infinite(y):
+        if gmpy2.is_infinite(x) and gmpy2.is_infinite(y) and gmpy2.is_signed(x) != gmpy2.is_signed(y):
+            return f.canonical_nan, FLAG_NV
+        return _encode(f, x if gmpy2.is_infinite(x) else y), 0
+    r = _round(f, lambda c: c.add(x, y), rm, saturate)
+    if r is None:   # exact zero: IEEE 754 section 6.3
+        sx, sy = gmpy2.is_signed(x), gmpy2.is_signed(y)
+        return (int(sx) if sx == sy else int(rm == "rdn")) << (f.width - 1), 0
+    return r
+
+
+def sub(f, a: int, b: int, rm: str, saturate: bool = False):
+    f = get_format(f)
+    return add(f, a, b ^ (1 << (f.width - 1)), rm, saturate)
+
+
+def mul(f, a: int, b: int, rm: str, saturate: bool = False):
+    f = get_format(f)
+    ex = _exact_ctx(f)
+    x, y = _value(f, a, ex), _value(f, b, ex)
+    sign = ((a ^ b) >> (f.width - 1)) & 1
+    sp = _specials(f, [x, y])
+    if sp:
+        return sp
+    if gmpy2.is_infinite(x) or gmpy2.is_infinite(y):
+        if x == 0 or y == 0:
+            return f.canonical_nan, FLAG_NV
+        return (sign << (f.width - 1)) | f.inf, 0
+    r = _round(f, lambda c: c.mul(x, y), rm, saturate)
+    return (sign << (f.width - 1), 0) if r is None else r
+
+
+def fma(f, a: int, b: int, c: int, rm: str, saturate: bool = False):
+    f = get_format(f)
+    ex = _exact_ctx(f)
+    x, y, z = _value(f, a, ex), _value(f, b, ex), _value(f, c, ex)
+    itz = any(not isinstance(u, str) and gmpy2.is_infinite(u) and not isinstance(v, str) and v == 0
+              for u, v in ((x, y), (y, x)))
+    sp = _specials(f, [x, y, z], itz)
+    if sp:
+        return sp
+    ps = ((a ^ b) >> (f.width - 1)) & 1
+    if gmpy2.is_infinite(x) or gmpy2.is_infinite(y):
+        if gmpy2.is_infinite(z) and int(gmpy2.is_signed(z)) != ps:
+            return f.canonical_nan, FLAG_NV
+        return (ps << (f.width - 1)) | f.inf, 0
+    if gmpy2.is_infinite(z):
+        return c, 0
+    r = _round(f, lambda ctx: ctx.fma(x, y, z), rm, saturate)
+    if r is None:
+        zs = int(gmpy2.is_signed(z))
+        return (ps if ps == zs else int(rm == "rdn")) << (f.width - 1), 0
+    return r
+
+
+OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma}

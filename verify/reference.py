@@ -1,0 +1,181 @@
+"""Exact IEEE-754 reference with flags, in Python integers.
+
+Every finite value is ``(-1)^s * m * 2^e`` with integers; sums and products are exact, and
+`round_exact` rounds once, for any `FPFormat` and all five modes, with RISC-V conventions:
+canonical NaN results, tininess after rounding, NV for signaling NaNs, ``inf * 0`` raising
+NV in FMA even when the addend is a quiet NaN, E4M3 overflow rules and the ``saturate``
+option. `spikefp.verify.mpfr_ref` is an independent second reference (MPFR via gmpy2);
+the tests cross-check the two.
+
+>>> from spikefp.generators.fpformat import get_format
+>>> f = get_format("fp32")
+>>> [hex(x) for x in add(f, 0x3f800000, 0x3f7fffff, "rne")]    # rounding carries out
+['0x40000000', '0x1']
+>>> [hex(x) for x in add(f, 0x00000000, 0x00000001, "rne")]    # subnormal result, exact
+['0x1', '0x0']
+"""
+
+from __future__ import annotations
+
+from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
+
+__all__ = ["decode", "round_exact", "add", "sub", "mul", "fma", "OPS", "INVALID_RM"]
+
+INVALID_RM = "invalid"   # dynamic rm codes 5-7
+
+
+def decode(f: FPFormat, bits: int):
+    """``("nan", is_signaling)``, ``("inf", sign)`` or ``("fin", sign, m, e)`` with value m * 2^e."""
+    s, e, frac = f.fields(bits)
+    if f.is_nan(bits):
+        return ("nan", f.is_snan(bits))
+    if f.is_inf(bits):
+        return ("inf", s)
+    if e == 0:
+        return ("fin", s, frac, f.emin - f.M)
+    return ("fin", s, frac | (1 << f.M), e - f.bias - f.M)
+
+
+def _round_int(sign: int, m: int, shift: int, rm: str) -> tuple[int, bool]:
+    """Round ``m / 2^shift`` to an integer in mode ``rm``; returns (integer, inexact)."""
+    if shift <= 0:
+        return m << -shift, False
+    q, r = m >> shift, m & ((1 << shift) - 1)
+    if r == 0:
+        return q, False
+    half = 1 << (shift - 1)
+    if rm == "rne":
+        up = r > half or (r == half and q & 1)
+    elif rm == "rmm":
+        up = r >= half
+    elif rm == "rtz":
+        up = False
+    elif rm == "rdn":
+        up = bool(sign)
+    elif rm == "rup":
+        up = not sign
+    else:
+        raise ValueError(f"unknown rounding mode {rm!r}")
+    return q + up, True
+
+
+def overflow_to_inf(sign: int, rm: str) -> bool:
+    """Does IEEE rounding of an overflowing value give infinity (else the largest finite)?"""
+    return rm in ("rne", "rmm") or (rm == "rdn" and sign) or (rm == "rup" and not sign)
+
+
+def round_exact(f: FPFormat, sign: int, m: int, e: int, rm: str, saturate: bool = False):
+    """Round the exact nonzero-or-zero value ``(-1)^sign * m * 2^e`` to ``f``: (bits, flags)."""
+    if m == 0:
+        return sign << (f.width - 1), 0
+    p = f.precision
+    lead = e + m.bit_length() - 1                      # exponent of the leading bit
+    q = max(lead - (p - 1), f.emin - f.M)              # exponent of the result's last bit
+    r, inexact = _round_int(sign, m, q - e, rm)
+    if r >> p:                                         # rounding carried to 2^p: renormalize
+        r, q = r >> 1, q + 1
+    # Tininess after rounding: round to p bits with an unbounded exponent range.
+    q_unb = lead - (p - 1)
+    r_unb, _ = _round_int(sign, m, q_unb - e, rm)
+    tiny = q_unb + r_unb.bit_length() - 1 < f.emin
+    flags = 0
+    max_sig = (f.max_finite & ((1 << f.M) - 1)) | (1 << f.M)
+    max_q = (f.max_finite >> f.M) - f.bias - f.M
+    low = min(q, max_q)
+    if r << (q - low) > max_sig << (max_q - low):      # above the largest finite number
+        flags = FLAG_OF | FLAG_NX
+        if saturate or not overflow_to_inf(sign, rm):
+            return (sign << (f.width - 1)) | f.max_finite, flags
+        if not f.ieee:
+            return f.canonical_nan, flags
+        return (sign << (f.width - 1)) | f.inf, flags
+    if inexact:
+        flags |= FLAG_NX | (FLAG_UF if tiny else 0)
+    if r >> f.M:                                       # normal
+        bits = ((q + f.M + f.bias) << f.M) | (r & ((1 << f.M) - 1))
+    else:                                              # subnormal: q is the minimum quantum
+        bits = r
+    return (sign << (f.width - 1)) | bits, flags
+
+
+def _nan(f, *, invalid):
+    return f.canonical_nan, FLAG_NV if invalid else 0
+
+
+def _zero_sum_sign(s1: int, s2: int, rm: str) -> int:
+    """Sign of an exact zero sum: the common sign when both addends' signs agree, else -0 only in rdn."""
+    return s1 if s1 == s2 else int(rm == "rdn")
+
+
+def _sum(f, x, y, rm, saturate):
+    """Exact sum of two decoded finite values, rounded."""
+    _, s1, m1, e1 = x
+    _, s2, m2, e2 = y
+    e = min(e1, e2)
+    v = (-1) ** s1 * (m1 << (e1 - e)) + (-1) ** s2 * (m2 << (e2 - e))
+    if v == 0:
+        return _zero_sum_sign(s1, s2, rm) << (f.width - 1), 0
+    return round_exact(f, int(v < 0), abs(v), e, rm, saturate)
+
+
+def add(f, a: int, b: int, rm: str, saturate: bool = False):
+    """IEEE addition: (result bits, flags)."""
+    f = get_format(f)
+    if rm == INVALID_RM:
+        return _nan(f, invalid=True)
+    x, y = decode(f, a), decode(f, b)
+    if x[0] == "nan" or y[0] == "nan":
+        return _nan(f, invalid=(x[0] == "nan" and x[1]) or (y[0] == "nan" and y[1]))
+    if x[0] == "inf" and y[0] == "inf":
+        return _nan(f, invalid=True) if x[1] != y[1] else (a, 0)
+    if x[0] == "inf":
+        return a, 0
+    if y[0] == "inf":
+        return b, 0
+    return _sum(f, x, y, rm, saturate)
+
+
+def sub(f, a: int, b: int, rm: str, saturate: bool = False):
+    f = get_format(f)
+    return add(f, a, b ^ f.sign_bit, rm, saturate)
+
+
+def mul(f, a: int, b: int, rm: str, saturate: bool = False):
+    """IEEE multiplication: (result bits, flags)."""
+    f = get_format(f)
+    if rm == INVALID_RM:
+        return _nan(f, invalid=True)
+    x, y = decode(f, a), decode(f, b)
+    if x[0] == "nan" or y[0] == "nan":
+        return _nan(f, invalid=(x[0] == "nan" and x[1]) or (y[0] == "nan" and y[1]))
+    sign = (a ^ b) >> (f.width - 1) & 1
+    if x[0] == "inf" or y[0] == "inf":
+        other = y if x[0] == "inf" else x
+        if other[0] == "fin" and other[2] == 0:
+            return _nan(f, invalid=True)
+        return (sign << (f.width - 1)) | f.inf, 0
+    return round_exact(f, sign, x[2] * y[2], x[3] + y[3], rm, saturate)
+
+
+def fma(f, a: int, b: int, c: int, rm: str, saturate: bool = False):
+    """Fused ``a * b + c`` with one rounding: (result bits, flags)."""
+    f = get_format(f)
+    if rm == INVALID_RM:
+        return _nan(f, invalid=True)
+    x, y, z = decode(f, a), decode(f, b), decode(f, c)
+    inf_times_zero = (x[0] == "inf" and y[0] == "fin" and y[2] == 0) or \
+                     (y[0] == "inf" and x[0] == "fin" and x[2] == 0)
+    if "nan" in (x[0], y[0], z[0]) or inf_times_zero:
+        snan = any(v[0] == "nan" and v[1] for v in (x, y, z))
+        return _nan(f, invalid=snan or inf_times_zero)
+    ps = (a ^ b) >> (f.width - 1) & 1
+    if x[0] == "inf" or y[0] == "inf":
+        if z[0] == "inf" and z[1] != ps:
+            return _nan(f, invalid=True)
+        return (ps << (f.width - 1)) | f.inf, 0
+    if z[0] == "inf":
+        return c, 0
+    return _sum(f, ("fin", ps, x[2] * y[2], x[3] + y[3]), z, rm, saturate)
+
+
+OPS = {"add": (2, add), "sub": (2, sub), "mul": (2, mul), "fma": (3, fma)}
