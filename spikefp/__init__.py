@@ -6,3 +6,7 @@
 """
 
 __version__ = "0.1.0"
+
+from .units import Unit, unit  # noqa: E402
+
+__all__ = ["Unit", "unit", "__version__"]
