@@ -33,10 +33,16 @@ __all__ = ["ARCHS", "add", "ripple_add", "lookahead_add", "carries", "sub", "ge"
 ARCHS = ("lookahead", "ripple")
 
 
-def _block(b: Builder, block: int | None) -> int:
-    """Largest usable block: weights 2^(k-1), threshold 2^k, fan-in 2k + 1 must fit the profile."""
+def _block(b: Builder, block: int | None, repeats: bool = False) -> int:
+    """Largest usable block: weights 2^(k-1), threshold 2^k, fan-in 2k + 1 must fit the profile.
+
+    With ``repeats`` (a literal appears in several digits, e.g. a sign extension), the
+    builder merges its weights, up to 2^(k+1) - 1 in all: the block is chosen for that sum.
+    """
     p = b.profile
     k = p.max_block_bits()
+    if repeats and p.max_weight is not None:
+        k = (p.max_weight + 1).bit_length() - 2
     if p.max_fanin is not None:
         k = min(k, (p.max_fanin - 1) // 2)
     if p.max_threshold is not None:
@@ -53,7 +59,8 @@ def carries(b: Builder, digits, cin: int = CONST0, block: int | None = None) -> 
 
     ``digits`` is a list of literal pairs ``(u, v)`` whose sum is the digit (0, 1 or 2).
     """
-    k = _block(b, block)
+    lits = [~x if x < 0 else x for d in digits for x in d + (cin,) if x not in (CONST0, CONST1)]
+    k = _block(b, block, repeats=len(set(lits)) < len(lits))
     m = len(digits)
 
     def local(ds, c0):

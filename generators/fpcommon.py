@@ -154,8 +154,10 @@ def finish(b: Builder, f: FPFormat, m: Modes, sign: int, rounded: Rounded, *, na
     exact infinity with sign ``inf_sign``. These and an invalid dynamic mode override the
     rounded value.
     """
-    nan = gates.or_(b, [nan, m.invalid])
-    nv = gates.or_(b, [nv, m.invalid])
+    if m.invalid != CONST0:       # an invalid dynamic mode overrides every other result
+        nan = gates.or_(b, [nan, m.invalid])
+        nv = gates.or_(b, [nv, m.invalid])
+        inf = b.neuron([(inf, 1), (nan, -1)], 1)
     special = gates.or_(b, [nan, inf])
     ovf = rounded.overflow
     ovf_inf = b.neuron([(ovf, 1), (rounded.to_inf, 1), (special, -2)], 2)

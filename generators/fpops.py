@@ -63,6 +63,28 @@ def _normalize(b: Builder, t, bound, e_top):
     return n, exp
 
 
+def _normalize_signed(b: Builder, f: FPFormat, t, k):
+    """Normalize ``t`` whose top bit has exponent ``k + 1`` (``k``: two's complement bits).
+
+    Left shift by min(leading zeros, max(k, 0)); when k < 0 the result is below the normal
+    range and the top p + 2 bits are shifted right by -k with sticky (exponent 1).
+    Returns (exponent bits, (significand, g, r, s)).
+    """
+    p = f.precision
+    kneg = k[-1]
+    kpos = [b.neuron([(x, 1), (kneg, -1)], 1) for x in k[:-1]]        # max(k, 0)
+    e1, _ = adders.increment(b, kpos)
+    n, exp = _normalize(b, t, kpos, e1)
+    window = n[len(n) - p - 2:]                         # p significand bits, guard, round
+    amount = [gates.and_(b, [x, kneg]) for x in adders.negate(b, k)[:-1]]
+    shifted, st = shift_right(b, window, amount)
+    return exp, _split(b, f, shifted, gates.or_(b, [st] + list(n[:len(n) - p - 2])))
+
+
+def _const(value: int, width: int) -> list[int]:
+    return [CONST1 if (value >> j) & 1 else CONST0 for j in range(width)]
+
+
 def _split(b: Builder, f: FPFormat, n, sticky=CONST0):
     """Top p bits of ``n`` as the significand, the next two as guard and round, the rest sticky."""
     cut = len(n) - f.precision
@@ -117,18 +139,8 @@ def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = Fals
     ea = list(A.exp) + [CONST0] * 2
     eb = list(B.exp) + [CONST0] * 2
     s1, _ = adders.add(b, ea, eb)
-    nbias = (-f.bias) % (1 << w)
-    k, _ = adders.add(b, s1, [CONST1 if (nbias >> j) & 1 else CONST0 for j in range(w)])
-    kneg = k[-1]
-    kpos = [b.neuron([(x, 1), (kneg, -1)], 1) for x in k[:-1]]         # max(k, 0)
-    # Bit 2p-1 of the product has weight 2^(k + 1): normalize from exponent k + 1.
-    e1, _ = adders.increment(b, kpos)
-    n, exp = _normalize(b, prod, kpos, e1)
-    # k < 0: the top bit's exponent k + 1 is below 1; shift right by -k (exp is then 1).
-    window = n[len(n) - p - 2:]                         # p significand bits, guard, round
-    amount = [gates.and_(b, [x, kneg]) for x in adders.negate(b, k)[:-1]]
-    shifted, st = shift_right(b, window, amount)
-    sig, g, r, s = _split(b, f, shifted, gates.or_(b, [st] + list(n[:len(n) - p - 2])))
+    k, _ = adders.add(b, s1, _const(-f.bias % (1 << w), w))
+    exp, (sig, g, r, s) = _normalize_signed(b, f, prod, k)
     rounded = round_pack(b, f, m, sign, exp, sig, g, r, s, saturate)
     inf_zero = gates.or_(b, [gates.and_(b, [A.is_inf, B.is_zero]), gates.and_(b, [B.is_inf, A.is_zero])])
     nan = gates.or_(b, [A.is_nan, B.is_nan, inf_zero])
@@ -137,8 +149,53 @@ def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = Fals
     return finish(b, f, m, sign, rounded, nan=nan, nv=nv, inf=inf, inf_sign=sign)
 
 
-def fma(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, c_bits, saturate: bool = False):
-    raise NotImplementedError("fma")
+def fma(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, c_bits, saturate: bool = False,
+        counter: str = "serial"):
+    """``a * b + c`` with a single rounding: returns (y bits, flag bits).
+
+    The exact product sits at a fixed place in a 4p + 8 bit window; c starts at the top and
+    is shifted right by its exponent distance (with sticky), or stays at the top when it is
+    the larger term (the product is then only sticky). The difference is made positive by
+    a conditional two's complement, and the shared normalization and rounder finish.
+    """
+    p = f.precision
+    A, B, C = unpack(b, f, a_bits), unpack(b, f, b_bits), unpack(b, f, c_bits)
+    sign_p = gates.xor(b, A.sign, B.sign)
+    eff_sub = gates.xor(b, sign_p, C.sign)
+    prod = multiply(b, A.sig, B.sig, counter)                          # 2p bits
+    w = max(f.E, (p + 4).bit_length()) + 3
+    ext = lambda v: list(v) + [CONST0] * (w - len(v))
+    s1, _ = adders.add(b, ext(A.exp), ext(B.exp))
+    top_p, _ = adders.add(b, s1, _const((p + 4 - f.bias) % (1 << w), w))   # kp + p + 4
+    sh, _ = adders.sub(b, top_p, ext(C.exp))                           # kp + p + 4 - ec
+    prod_zero = gates.or_(b, [A.is_zero, B.is_zero])
+    # The product places the window unless it is zero, or c is nonzero and above it.
+    use_prod = b.neuron([(prod_zero, -2), (C.is_zero, 1), (sh[-1], -1)], 0)
+    e_top = _mux(b, use_prod, ext(C.exp), top_p)                       # exponent of window bit 3p+2
+    amount = [b.neuron([(x, 1), (use_prod, 1), (sh[-1], -1)], 2) for x in sh[:-1]]
+    # p + 2 zero bits below the product: when c is all sticky and is subtracted from a
+    # product with few significant bits (subnormal operands), the borrow must still reach
+    # the guard and round positions of the normalized result.
+    pad = p + 2
+    aligned, c_sticky = shift_right(b, [CONST0] * (2 * p + 3 + pad) + C.sig, amount)
+    width = 3 * p + 6 + pad
+    x = [CONST0] * (1 + pad) + list(prod) + [CONST0] * (width - 2 * p - 1 - pad)   # sticky slot, pad
+    y = [gates.xor(b, v, eff_sub) for v in [c_sticky] + aligned] + [eff_sub] * 2
+    d, _ = adders.add(b, x, y, eff_sub)
+    neg = d[-1]
+    mag, _ = adders.increment(b, [gates.xor(b, v, neg) for v in d[:-1]], neg)
+    exp, (sig, g, r, s) = _normalize_signed(b, f, mag, e_top)
+    zero = gates.nor(b, d)
+    sign = gates.mux(b, zero, gates.xor(b, sign_p, neg), gates.mux(b, eff_sub, sign_p, m.rdn))
+    rounded = round_pack(b, f, m, sign, exp, sig, g, r, s, saturate)
+    inf_zero = gates.or_(b, [gates.and_(b, [A.is_inf, B.is_zero]), gates.and_(b, [B.is_inf, A.is_zero])])
+    prod_inf = gates.or_(b, [A.is_inf, B.is_inf])
+    inf_diff = gates.and_(b, [prod_inf, C.is_inf, eff_sub, ~A.is_nan, ~B.is_nan])   # inf - inf
+    nan = gates.or_(b, [A.is_nan, B.is_nan, C.is_nan, inf_zero, inf_diff])
+    nv = gates.or_(b, [A.is_snan, B.is_snan, C.is_snan, inf_zero, inf_diff])
+    inf = b.neuron([(prod_inf, 1), (C.is_inf, 1), (nan, -2)], 1)
+    return finish(b, f, m, sign, rounded, nan=nan, nv=nv, inf=inf,
+                  inf_sign=gates.mux(b, prod_inf, C.sign, sign_p))
 
 
 # operation -> (operand count, generator)

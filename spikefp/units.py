@@ -31,7 +31,7 @@ PARAMS = {
     "add": {"saturate": (False, True)},
     "sub": {"saturate": (False, True)},
     "mul": {"saturate": (False, True), "counter": ("serial", "parallel")},
-    "fma": {"saturate": (False, True)},
+    "fma": {"saturate": (False, True), "counter": ("serial", "parallel")},
 }
 
 
