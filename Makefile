@@ -11,7 +11,7 @@ STAMP_PIP := $(VENV)/.pip-stamp
 # A local wheel directory (if the machine has one) lets pip find torch without a download.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install demo test regress bench clean
+.PHONY: install demo test regress exhaustive bench clean
 
 install: $(STAMP_APT) $(STAMP_PIP)
 
@@ -45,8 +45,13 @@ test: install
 regress: install
 	$(PY) -m pytest -q -m slow
 
+# The floating-point acceptance campaign: every format, operation and mode (~10 minutes).
+exhaustive: install
+	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py
+
 bench: install
 	$(PY) benchmarks/pysim_throughput.py
+	$(PY) benchmarks/fp_units.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,9 +1,15 @@
 """The ``spikefp`` command line.
 
+    spikefp list                       operations, formats, rounding modes, profiles
+    spikefp stats UNIT                 neurons, synapses, depth, max fan-in, max |weight| of a unit
+    spikefp eval UNIT                  TestFloat-style lines on stdin -> operands, result, flags
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
     spikefp block NAME --width N       counts of one block (--profile P, --param k=v, --json)
     spikefp profiles                   list the gate profiles
+
+UNIT is ``<format>.<operation>``, e.g. ``fp32.add``; ``--rm`` picks the rounding mode
+(rne rtz rdn rup rmm), ``--dynamic`` builds the unit with an ``rm`` input port instead.
 """
 
 from __future__ import annotations
@@ -25,7 +31,54 @@ def _parse_param(text: str) -> tuple[str, object]:
     if "=" not in text:
         raise CLIError(f"--param expects NAME=VALUE, got {text!r}")
     k, v = text.split("=", 1)
+    if v.lower() in ("true", "false"):
+        return k, v.lower() == "true"
     return k, int(v) if v.lstrip("-").isdigit() else v
+
+
+def _unit(args):
+    from .units import unit
+    try:
+        return unit(args.unit, rm=args.rm, dynamic=args.dynamic, profile=args.profile,
+                    **dict(_parse_param(p) for p in args.param))
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+
+
+def cmd_list(args) -> int:
+    from .generators.fpformat import FORMATS, ROUNDING_MODES
+    from .hdl import PROFILES
+    from .units import OPERATIONS, PARAMS
+    print("operations: " + " ".join(OPERATIONS))
+    print("formats:    " + " ".join(FORMATS) + "  (and any e<E>m<M>, E 2..11, M 1..52)")
+    print("rounding:   " + " ".join(ROUNDING_MODES) + "  (static, or --dynamic: rm port, codes 0-4; 5-7 give NV)")
+    print("profiles:   " + " ".join(PROFILES))
+    print("units:      <format>.<operation>, e.g. fp32.add, fp8e4m3.mul, e6m9.fma")
+    for op, params in PARAMS.items():
+        print(f"  {op:4s} parameters: " + ", ".join(f"{k}={'|'.join(map(str, v))}" for k, v in params.items()))
+    return 0
+
+
+def cmd_stats(args) -> int:
+    u = _unit(args)
+    stats = u.stats()
+    if args.json:
+        print(json.dumps(stats, sort_keys=True))
+    else:
+        print(f"{u.name} ({'dynamic rm' if u.dynamic else u.rm}, profile {u.profile.name}): module {u.module_name}")
+        for k, v in stats.items():
+            print(f"  {k:11s} {v}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import EvalError, evaluate_lines
+    u = _unit(args)
+    try:
+        evaluate_lines(u, sys.stdin, sys.stdout, rm=args.rm, engine=args.engine)
+    except EvalError as e:
+        raise CLIError(str(e)) from None
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -72,6 +125,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spikefp", description="IEEE-754 units as threshold-gate (spiking) networks")
     p.add_argument("--version", action="version", version=f"spikefp {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="operations, formats, rounding modes, profiles").set_defaults(func=cmd_list)
+
+    def unit_args(q):
+        q.add_argument("unit", help="<format>.<operation>, e.g. fp32.add")
+        q.add_argument("--rm", default="rne", help="rounding mode: rne rtz rdn rup rmm (default rne)")
+        q.add_argument("--dynamic", action="store_true", help="build the unit with an rm input port")
+        q.add_argument("--profile", default="default", help="gate profile (default, loihi)")
+        q.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="generator parameter, e.g. saturate=true, counter=parallel")
+
+    st = sub.add_parser("stats", help="neuron, synapse, depth, fan-in and weight counts of a unit")
+    unit_args(st)
+    st.add_argument("--json", action="store_true", help="JSON with keys neurons synapses depth max_fanin max_weight")
+    st.set_defaults(func=cmd_stats)
+    ev = sub.add_parser("eval", help="evaluate TestFloat-style hex lines from stdin")
+    unit_args(ev)
+    ev.add_argument("--engine", default="pysim", choices=["pysim"], help="evaluation engine (default pysim)")
+    ev.set_defaults(func=cmd_eval)
     d = sub.add_parser("demo", help="build, simulate and check the gates and integer blocks; print counts")
     d.add_argument("--vectors", type=int, default=10_000, help="random vectors per block (default 10000)")
     d.set_defaults(func=cmd_demo)
