@@ -22,9 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..hdl.netlist import Netlist
+from . import native as _native
 from .program import ONE, ZERO, popcount_program, threshold_program
 
 _GROUP = 4   # equal-weight runs at least this long are counted once by a shared popcount unit
+NATIVE_MIN_WORDS = 4096   # 262,144 vectors: below this the numpy engine is used by default
 
 __all__ = ["compile", "ExactSim", "pack", "unpack"]
 
@@ -72,15 +74,22 @@ def unpack(planes: np.ndarray, n: int) -> np.ndarray:
     return out.reshape(-1, 8).view("<u8").reshape(-1)[:n].astype(np.uint64)
 
 
-def compile(netlist: Netlist, chunk_words: int | None = None, threads: int | None = None) -> "ExactSim":
-    """Validate and schedule ``netlist`` for bit-parallel simulation."""
-    return ExactSim(netlist, chunk_words, threads)
+def compile(netlist: Netlist, chunk_words: int | None = None, threads: int | None = None,
+            native: bool | None = None) -> "ExactSim":
+    """Validate and schedule ``netlist`` for bit-parallel simulation.
+
+    ``native``: None uses the compiled-C back-end (`spikefp.pysim.native`) for runs of at
+    least ``NATIVE_MIN_WORDS`` words when a C compiler is available, True always, False
+    never. Both back-ends give identical results; spike counts always come from numpy.
+    """
+    return ExactSim(netlist, chunk_words, threads, native)
 
 
 class ExactSim:
     """A compiled netlist; see `run`."""
 
-    def __init__(self, netlist: Netlist, chunk_words: int | None = None, threads: int | None = None):
+    def __init__(self, netlist: Netlist, chunk_words: int | None = None, threads: int | None = None,
+                 native: bool | None = None):
         netlist.validate()
         self.netlist = netlist
         self.threads = threads or min(2, os.cpu_count() or 1)
@@ -92,6 +101,30 @@ class ExactSim:
         # Words per chunk: about 32 MB of node rows per thread (fewer, larger numpy calls
         # amortize Python overhead; more would spill the cache and the memory budget).
         self.chunk_words = int(chunk_words or min(4096, max(64, (4 << 20) // (self.rows + self._scratch_words))))
+        # The native back-end (the same plan compiled as C): forced with native=True; by
+        # default built on the first run large enough to repay its compile time.
+        self._native_mode = native
+        self._native = None
+        if native:
+            self._native_kernel()
+
+    def _native_kernel(self):
+        if self._native is None:
+            nl = self.netlist
+            out_rows = [i for bits in nl.outputs.values() for i in bits]
+            self._native = _native.NativeKernel(_native.generate_c(
+                self._plan, self.rows, list(range(2, nl.first_neuron)), out_rows))
+        return self._native
+
+    def _use_native(self, words: int) -> bool:
+        if self._native_mode is None:
+            return words >= NATIVE_MIN_WORDS and _native.available()
+        return self._native_mode
+
+    @property
+    def backend(self) -> str:
+        """``native`` once the compiled kernel is in use, else ``numpy``."""
+        return "native" if self._native else "numpy"
 
     def _compile(self) -> None:
         """Schedule the netlist as plan steps ``(ops, result regs, gather rows, output rows, nregs)``.
@@ -195,6 +228,9 @@ class ExactSim:
             raise ValueError(f"expected {n_in} input bit planes, got {planes.shape[0]}")
         words = planes.shape[1]
         n_vectors = words * 64 if n_vectors is None else n_vectors
+        if not spikes and self._use_native(words):
+            n_out = sum(len(v) for v in nl.outputs.values())
+            return self._native_kernel().run(planes, n_out, self.threads), None
         out_nodes = np.array([i for bits in nl.outputs.values() for i in bits], dtype=np.intp)
         result = np.empty((len(out_nodes), words), np.uint64)
         counts = np.zeros(len(nl.neurons), np.int64) if spikes else None

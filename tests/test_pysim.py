@@ -142,3 +142,16 @@ def test_engine_rejects_invalid_netlist():
     bad = Netlist({"a": 1}, {"y": [3]}, [Neuron((2, 3), (1, 1), 1)])
     with pytest.raises(ValueError, match="on a cycle"):
         pysim.compile(bad)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_native_backend_matches_numpy(seed):
+    rng = np.random.default_rng(100 + seed)
+    net = random_netlist(rng, n_neurons=400)
+    a = rng.integers(0, 64, 1000, dtype=np.uint64)
+    b = rng.integers(0, 16, 1000, dtype=np.uint64)
+    nat = pysim.compile(net, native=True, threads=2)
+    ref = pysim.compile(net, native=False)
+    assert nat.backend == "native" and ref.backend == "numpy"
+    x, y = nat.run(a=a, b=b), ref.run(a=a, b=b)
+    assert all(np.array_equal(x[k], y[k]) for k in ("y", "z"))
