@@ -73,91 +73,86 @@ def exhaustive(f: FPFormat) -> dict[str, np.ndarray]:
     return {"a": allv & mask, "b": allv >> np.uint64(f.width)}
 
 
-def _pack(f: FPFormat, sign, exp, frac) -> int:
-    return (int(sign) << (f.width - 1)) | (int(exp) << f.M) | int(frac)
+def _u64(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.uint64)
 
 
-def _fraction(rng, f: FPFormat) -> int:
-    """Fraction patterns that sit next to rounding decisions."""
+def _pack(f: FPFormat, sign, exp, frac) -> np.ndarray:
+    return (_u64(sign) << np.uint64(f.width - 1)) | (_u64(exp) << np.uint64(f.M)) | _u64(frac)
+
+
+def _fractions(rng, f: FPFormat, n: int) -> np.ndarray:
+    """Fraction patterns that sit next to rounding decisions (all ones, single bits, runs...)."""
     M = f.M
-    full = (1 << M) - 1
-    choice = rng.integers(0, 8)
-    if choice == 0:
-        return full
-    if choice == 1:
-        return 0
-    if choice == 2:
-        return 1 << int(rng.integers(0, M))
-    if choice == 3:
-        return full ^ (1 << int(rng.integers(0, M)))
-    if choice == 4:
-        return full >> int(rng.integers(0, M + 1))              # trailing ones
-    if choice == 5:
-        return (full << int(rng.integers(0, M + 1))) & full     # leading ones
-    return int(rng.integers(0, 1 << M, dtype=np.uint64)) if M < 64 else 0
+    full = np.uint64((1 << M) - 1)
+    r = _u64(rng.integers(0, M, n))                   # a bit position
+    r1 = _u64(rng.integers(0, M + 1, n))              # a run length
+    rand = _u64(rng.integers(0, 1 << 62, n, dtype=np.uint64)) & full if M <= 62 else \
+        (rng.integers(0, 1 << 62, n, dtype=np.uint64) * np.uint64(4)) & full
+    options = np.stack([
+        np.full(n, full), np.zeros(n, np.uint64), np.uint64(1) << r, full ^ (np.uint64(1) << r),
+        full >> r1, (full << r1) & full, rand, rand])
+    return options[rng.integers(0, len(options), n), np.arange(n)]
 
 
-def _exponent(rng, f: FPFormat) -> int:
+def _exponents(rng, f: FPFormat, n: int) -> np.ndarray:
     """Exponent fields weighted toward the edges of the range (inf/NaN included)."""
     top = f.exp_ones
-    edges = [0, 0, 1, 1, 2, top - 1, top - 1, top - 2, top, f.bias, f.bias - 1, f.bias + 1]
-    if rng.random() < 0.6:
-        return int(min(top, max(0, edges[int(rng.integers(0, len(edges)))])))
-    return int(rng.integers(0, top + 1))
+    edges = np.clip([0, 0, 1, 1, 2, top - 1, top - 1, top - 2, top, f.bias, f.bias - 1, f.bias + 1], 0, top)
+    pick = np.asarray(edges)[rng.integers(0, len(edges), n)]
+    return np.where(rng.random(n) < 0.6, pick, rng.integers(0, top + 1, n))
 
 
-def _random_operand(rng, f):
-    return _pack(f, rng.integers(0, 2), _exponent(rng, f), _fraction(rng, f))
+def _operands(rng, f: FPFormat, n: int) -> np.ndarray:
+    return _pack(f, rng.integers(0, 2, n), _exponents(rng, f, n), _fractions(rng, f, n))
 
 
-def _near(rng, f: FPFormat, x: int, op: str) -> int:
-    """A second operand close to the first in a way that stresses ``op``."""
-    s, e, frac = f.fields(x)
-    M, p = f.M, f.precision
-    kind = rng.integers(0, 6)
+def _partners(rng, f: FPFormat, x: np.ndarray, op: str) -> np.ndarray:
+    """Second operands close to ``x`` in the ways that stress ``op``."""
+    n = len(x)
+    p = f.precision
+    sign_bit = np.uint64(f.sign_bit)
+    e = ((x >> np.uint64(f.M)) & np.uint64(f.exp_ones)).astype(np.int64)
+    rand_sign = rng.integers(0, 2, n)
     if op in ("add", "sub"):
-        if kind <= 1:                     # exponent difference around the significand width
-            d = int(rng.choice([0, 1, 2, p - 2, p - 1, p, p + 1, p + 2, p + 3, 2 * p]))
-            e2 = max(0, min(f.exp_ones, e - d if rng.random() < 0.5 else e + d))
-            return _pack(f, rng.integers(0, 2), e2, _fraction(rng, f))
-        if kind == 2:                     # exact cancellation
-            return x ^ (f.sign_bit if op == "add" else 0)
-        if kind == 3:                     # near cancellation: a few ulps away
-            y = max(0, min((x & (f.sign_bit - 1)) + int(rng.integers(-3, 4)), f.sign_bit - 1))
-            return y | ((s ^ (op == "add")) << (f.width - 1))
-        return _random_operand(rng, f)
+        kind = rng.integers(0, 6, n)
+        d = np.asarray([0, 1, 2, p - 2, p - 1, p, p + 1, p + 2, p + 3, 2 * p])[rng.integers(0, 10, n)]
+        e2 = np.clip(np.where(rng.random(n) < 0.5, e - d, e + d), 0, f.exp_ones)
+        spread = _pack(f, rand_sign, e2, _fractions(rng, f, n))                   # exponent distance
+        cancel = x ^ sign_bit if op == "add" else x.copy()                           # exact cancellation
+        mag = (x & (sign_bit - np.uint64(1))).astype(np.int64) if f.width < 64 else None
+        if mag is not None:                                                          # a few ulps away
+            near = np.clip(mag + rng.integers(-3, 4, n), 0, f.sign_bit - 1).astype(np.uint64)
+            near |= cancel & sign_bit
+        else:
+            near = cancel ^ _u64(rng.integers(0, 8, n))
+        return np.select([kind <= 1, kind == 2, kind == 3], [spread, cancel, near], _operands(rng, f, n))
     # mul: steer the product's exponent to the subnormal/normal edge, 1 and the overflow edge
-    target = int(rng.choice([f.bias - f.bias + 1, 1, 0, f.exp_ones - 1, f.exp_ones, f.bias,
-                             1 - (p // 2), f.exp_ones - 2]))
-    e2 = target - (e if e else 1) + f.bias + int(rng.integers(-2, 3))
-    e2 = max(0, min(f.exp_ones, e2))
-    return _pack(f, rng.integers(0, 2), e2, _fraction(rng, f))
+    targets = np.asarray([1, 1, 0, f.exp_ones - 1, f.exp_ones, f.bias, 1 - p // 2, f.exp_ones - 2])
+    t = targets[rng.integers(0, len(targets), n)]
+    e2 = np.clip(t - np.maximum(e, 1) + f.bias + rng.integers(-2, 3, n), 0, f.exp_ones)
+    return _pack(f, rand_sign, e2, _fractions(rng, f, n))
 
 
 def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     """``n`` boundary-weighted operand tuples for ``op`` (add, sub, mul or fma)."""
     rng = np.random.default_rng(seed)
-    a, b, c = [], [], []
-    for _ in range(n):
-        x = _random_operand(rng, f)
-        if op == "fma":
-            y = _near(rng, f, x, "mul")
-            kind = rng.integers(0, 4)
-            if kind <= 1:                 # addend next to -(a*b): cancellation and near-ties
-                prod, _ = reference.mul(f, x, y, str(rng.choice(["rne", "rtz", "rup"])))
-                z = prod ^ f.sign_bit if kind == 0 else prod
-                if not f.is_nan(z):
-                    mag = z & (f.sign_bit - 1)
-                    z = (z & f.sign_bit) | max(0, min(mag + int(rng.integers(-2, 3)), f.sign_bit - 1))
-            elif kind == 2:               # addend far below or far above the product
-                z = _near(rng, f, x, "add")
-            else:
-                z = _random_operand(rng, f)
-            a.append(x), b.append(y), c.append(z)
-        else:
-            a.append(x), b.append(_near(rng, f, x, op))
-    cols = [a, b, c] if op == "fma" else [a, b]
-    return _arrays(cols)
+    a = _operands(rng, f, n)
+    if op != "fma":
+        return {"a": a, "b": _partners(rng, f, a, op)}
+    b = _partners(rng, f, a, "mul")
+    kind = rng.integers(0, 4, n)
+    c = np.where(kind == 2, _partners(rng, f, a, "add"), _operands(rng, f, n))
+    # Addends next to +-(a*b): cancellation, and sums landing next to rounding midpoints.
+    modes = ["rne", "rtz", "rup"]
+    for i in np.nonzero(kind <= 1)[0]:
+        prod, _ = reference.mul(f, int(a[i]), int(b[i]), modes[i % 3])
+        if f.is_nan(prod):
+            continue
+        z = prod ^ f.sign_bit if kind[i] == 0 else prod
+        mag = z & (f.sign_bit - 1)
+        c[i] = (z & f.sign_bit) | max(0, min(mag + int(rng.integers(-2, 3)), f.sign_bit - 1))
+    return {"a": a, "b": b, "c": c}
 
 
 def mixed(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
