@@ -1,4 +1,4 @@
-"""The demo: build integer blocks and gates, simulate them, check them, print their counts.
+"""The demo: build gates, integer blocks and FP units, simulate them, check them, print counts.
 
 >>> rows = check_block("add", 8, "loihi", {}, vectors=256)
 >>> rows["mismatches"]
@@ -15,7 +15,8 @@ from . import pysim
 from .generators import BLOCKS
 from .hdl import Builder, gates
 
-__all__ = ["GATES", "gate_netlist", "check_block", "random_vectors", "demo_rows", "format_table", "main"]
+__all__ = ["GATES", "gate_netlist", "check_block", "random_vectors", "demo_rows", "fp_demo_rows",
+           "format_table", "main"]
 
 # name -> (number of 1-bit inputs, builder function, truth function on a tuple of bits)
 GATES = {
@@ -104,6 +105,28 @@ DEMO_BLOCKS = [
 ]
 
 
+# NEXUS measured neurons / depth (ANCHORS.md)
+NEXUS_COUNTS = {"fp32.add": (5734, 332), "fp32.mul": (21416, 382), "fp16.add": (2726, 198),
+                "fp8e4m3.add": (1628, 106), "fp8e4m3.mul": (1167, 84), "fp64.add": (10959, 600),
+                "fp64.mul": (87023, 1031)}
+
+
+def fp_demo_rows(n: int = 20_000):
+    from .units import unit
+    from .verify import check, vectors
+    rows = []
+    for name in ("fp8e4m3.mul", "fp16.add", "bf16.fma", "fp32.add", "fp32.mul", "fp64.add"):
+        for dynamic in (False, True):
+            u = unit(name, dynamic=dynamic)
+            r = check.check(u, vectors.mixed(u.fmt, u.op, n, seed=1))
+            s = u.stats()
+            nx = NEXUS_COUNTS.get(name)
+            rows.append({"unit": name, "mode": "dynamic" if dynamic else "rne", "profile": "default", **s,
+                         "NEXUS": f"{nx[0]:,} / {nx[1]}" if nx else "-", "vectors": r.vectors,
+                         "mismatches": r.mismatches, "check": "ok" if not r.mismatches else f"{r.mismatches} WRONG"})
+    return rows
+
+
 def demo_rows(profiles=("default", "loihi"), vectors: int = 10_000):
     rows = []
     for profile in profiles:
@@ -154,6 +177,12 @@ def main(vectors: int = 10_000) -> int:
           f"max |weight| {la['max_weight']}, {la['neurons']} neurons")
     print(f"  24x24 multiplier: {mul['neurons']} neurons, depth {mul['depth']} "
           f"(NEXUS FP32 mul, which contains one: 21,416 neurons, depth 382)")
+    fp_rows = fp_demo_rows()
+    print(f"\nFloating-point units (static rne and dynamic rm; specials, boundary and random vectors,\n"
+          f"exact engine vs the IEEE reference, results and all five flags):")
+    print(format_table(fp_rows, [("unit", ""), ("mode", ""), ("profile", ""), ("neurons", ""), ("synapses", ""),
+                                 ("depth", ""), ("NEXUS", ""), ("vectors", "{:,}"), ("check", "")]))
     failed = sum(r["mismatches"] for r in rows) + sum(r["check"] != "exhaustive ok" for r in gate_rows)
+    failed += sum(r["mismatches"] for r in fp_rows)
     print("\nall checks passed" if not failed else f"\n{failed} FAILURES")
     return 1 if failed else 0

@@ -53,3 +53,61 @@ def test_listings():
     assert r.returncode == 0 and all(name in r.stdout for name in BLOCKS)
     r = run("profiles")
     assert r.returncode == 0 and "loihi" in r.stdout and "default" in r.stdout
+
+
+# -- floating-point units ------------------------------------------------------------------
+
+def run_stdin(args, text):
+    return subprocess.run(SPIKEFP + list(args), input=text, capture_output=True, text=True, timeout=300)
+
+
+def test_stats_json_keys_and_values():
+    import spikefp
+    r = run("stats", "fp32.mul", "--rm", "rtz", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert set(d) == {"neurons", "synapses", "depth", "max_fanin", "max_weight"}
+    assert d == spikefp.unit("fp32.mul", rm="rtz").stats()
+    r = run("stats", "fp16.fma", "--dynamic", "--profile", "loihi", "--json")
+    assert json.loads(r.stdout) == spikefp.unit("fp16.fma", dynamic=True, profile="loihi").stats()
+
+
+def test_list_names_everything():
+    r = run("list")
+    assert r.returncode == 0
+    for word in ("add", "sub", "mul", "fma", "fp8e4m3", "fp8e5m2", "fp16", "bf16", "fp32", "fp64",
+                 "rne", "rtz", "rdn", "rup", "rmm", "default", "loihi"):
+        assert word in r.stdout
+
+
+def test_eval_matches_reference_line_by_line():
+    from spikefp.verify import reference, vectors
+    from spikefp.generators.fpformat import get_format
+    f = get_format("fp32")
+    v = vectors.mixed(f, "fma", 300, seed=4)
+    text = "".join(f"{int(a):08x} {int(b):08X} {int(c):08x} extra columns\n" for a, b, c in zip(v["a"], v["b"], v["c"]))
+    for args, rm in ((["--rm", "rdn"], "rdn"), (["--rm", "rup", "--dynamic"], "rup")):
+        r = run_stdin(["eval", "fp32.fma", *args], text)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert len(lines) == len(v["a"])
+        for line, a, b, c in zip(lines, v["a"], v["b"], v["c"]):
+            y, fl = reference.fma(f, int(a), int(b), int(c), rm)
+            assert line == f"{int(a):08X} {int(b):08X} {int(c):08X} {y:08X} {fl:02X}"
+
+
+@pytest.mark.parametrize("args, text, message", [
+    (["eval", "fp16.add"], "3C00 3C00\n3C00\n", "line 2: fp16.add takes 2 operands, got 1"),
+    (["eval", "fp16.add"], "3C00 3C0G\n", "line 1: malformed hex operand '3C0G'"),
+    (["eval", "fp16.add"], "3C00 0x3C00\n", "line 1: malformed hex operand '0x3C00'"),
+    (["eval", "fp16.add"], "3C00 13C00\n", "line 1: operand '13C00' is wider than fp16's 16 bits"),
+    (["eval", "fp16.add", "--rm", "near"], "3C00 3C00\n", "unknown rounding mode 'near'"),
+    (["eval", "fp17.add"], "3C00 3C00\n", "unknown format 'fp17'"),
+    (["eval", "fp16.div"], "3C00 3C00\n", "unknown operation 'div'"),
+    (["stats", "e2m60.add"], "", "fraction width 60 is out of range 1..52"),
+])
+def test_eval_bad_input_one_line_error_exit_2_no_output(args, text, message):
+    r = run_stdin(args, text)
+    assert r.returncode == 2
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.stdout == ""
