@@ -37,6 +37,7 @@ class Unpacked:
     is_inf: int
     is_nan: int
     is_snan: int
+    field: list[int]      # E bits: the raw exponent field
 
 
 @dataclass
@@ -87,7 +88,7 @@ def unpack(b: Builder, f: FPFormat, bits) -> Unpacked:
         is_nan = gates.and_(b, ef + frac)
     # Subnormals have exponent 1: bit 0 is ef0 OR (all exponent bits 0), one neuron.
     e0 = b.neuron([(ef[0], f.E - 1)] + [(x, -1) for x in ef[1:]], 0) if f.E > 1 else CONST1
-    return Unpacked(sign, [e0] + ef[1:], frac + [hidden], is_zero, is_inf, is_nan, is_snan)
+    return Unpacked(sign, [e0] + ef[1:], frac + [hidden], is_zero, is_inf, is_nan, is_snan, ef)
 
 
 def _gated(b: Builder, mode: int, terms, threshold: int) -> int:
@@ -129,11 +130,16 @@ def round_pack(b: Builder, f: FPFormat, m: Modes, sign: int, exp, sig, g: int, r
     hidden = sig[f.M]
     packed = list(sig[:f.M]) + [b.neuron([(e, 1), (hidden, 1)], 2) for e in exp[:f.E]]
     up = round_up(b, m, sign, sig[0], g, r, s)
-    y, cout = adders.increment(b, packed, up)
+    y, _ = adders.increment(b, packed, up)
     high = list(exp[f.E:])
-    field = y[f.M:] if f.ieee else y                    # all ones here is past the largest finite
     too_big = _and_any(b, [hidden], high) if high else CONST0      # exponent past the field
-    overflow = gates.or_(b, [too_big, gates.and_(b, field), cout])
+    # packed + up reaches the first pattern past the largest finite (infinity; E4M3: NaN):
+    # the carry out of packed + up + (2^(W-1) - pattern), computed beside the increment.
+    past = (f.exp_ones << f.M) if f.ieee else (1 << (f.width - 1)) - 1
+    k = (1 << (f.width - 1)) - past
+    consts = [CONST1 if (k >> i) & 1 else CONST0 for i in range(f.width - 1)]
+    reach = adders.carries(b, list(zip(packed, consts)), up)[-1]
+    overflow = gates.or_(b, [too_big, reach])
     inexact = gates.or_(b, [g, r, s])
     # Tininess after rounding: the value is below 2^emin (hidden bit 0) and rounding it to
     # p bits with an unbounded exponent (one bit further right) does not reach 2^emin.

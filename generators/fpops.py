@@ -53,14 +53,55 @@ def _normalize(b: Builder, t, bound, e_top):
     """Shift ``t`` left by min(leading zeros, bound); returns (shifted bits, new top exponent).
 
     ``e_top`` is the biased exponent of ``t``'s top bit and ``bound = e_top - 1``: the shift
-    stops at exponent 1, which leaves subnormal results on the subnormal grid.
+    stops at exponent 1, which leaves subnormal results on the subnormal grid. Narrow
+    vectors use thermometer codes (`_left_shift_decoded`, shallow), wide ones a leading-zero
+    counter and a barrel shifter (fewer neurons).
     """
-    shift = _min(b, leading_zeros(b, t), bound)
-    n, _ = shift_left(b, t, shift, sticky=False)
+    if _decoded_shift_fits(b, len(t), len(bound)):
+        n, shift = _left_shift_decoded(b, t, bound)
+    else:
+        shift = _min(b, leading_zeros(b, t), bound)
+        n, _ = shift_left(b, t, shift, sticky=False)
     ext = max(len(e_top), len(shift)) + 1
     exp, _ = adders.sub(b, list(e_top) + [CONST0] * (ext - len(e_top)),
                         list(shift) + [CONST0] * (ext - len(shift)))
     return n, exp
+
+
+_DECODED_MAX_WIDTH = 16  # widest vector normalized through thermometer codes (n^2/2 neurons)
+
+
+def _decoded_shift_fits(b: Builder, n: int, bound_bits: int) -> bool:
+    prof = b.profile
+    return n <= _DECODED_MAX_WIDTH and prof.weight_ok(1 << (bound_bits - 1)) and \
+        (prof.max_fanin is None or prof.max_fanin >= max(n, bound_bits))
+
+
+def _left_shift_decoded(b: Builder, t, bound):
+    """``t << min(leading zeros, bound)`` and the shift in binary, through thermometer codes.
+
+    ``z_v`` = the top v bits are 0, ``c_v = [bound >= v]``, and ``m_v = z_v AND c_v`` is the
+    thermometer code of the shift; output bit i is the OR over v of ``[t_(i-v) + m_v -
+    m_(v+1) >= 2]`` (depth 3 from t, against ~11 for counter + min + barrel shifter).
+    """
+    n = len(t)
+    weights = [(x, 1 << j) for j, x in enumerate(bound)]
+    m = [CONST1]
+    for v in range(1, n + 1):
+        c = b.neuron(weights, v)                        # bound >= v, early
+        m.append(gates.and_(b, [c] + [~x for x in t[n - v:]]))
+    m.append(CONST0)
+    out = []
+    for i in range(n):
+        terms = [b.neuron([(t[i - v], 1), (m[v], 1), (m[v + 1], -1)], 2) if v else
+                 b.neuron([(t[i], 1), (m[1], -1)], 1) for v in range(i + 1)]
+        out.append(gates.or_(b, terms))
+    shift = []
+    for j in range(n.bit_length()):
+        on = 1 << j
+        terms = [t2 for a in range(on, n + 1, 2 * on) for t2 in ((m[a], 1), (m[min(a + on, n + 1)], -1))]
+        shift.append(b.neuron(terms, 1))
+    return out, shift
 
 
 def _normalize_signed(b: Builder, f: FPFormat, t, k):
@@ -91,20 +132,86 @@ def _split(b: Builder, f: FPFormat, n, sticky=CONST0):
     return n[cut:], n[cut - 1], n[cut - 2], gates.or_(b, list(n[:cut - 2]) + [sticky])
 
 
-def add(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, negate_b: bool = False, saturate: bool = False):
-    """``a + b`` (``a - b`` with ``negate_b``): returns (y bits, flag bits)."""
+ALIGNS = ("auto", "barrel", "decoded")
+_DECODED_MAX_P = 16      # beyond this the decoded aligner's p^2/2 neurons outweigh its depth
+
+
+def _decoded_fits(b: Builder, f: FPFormat) -> bool:
+    prof = b.profile
+    return f.precision <= _DECODED_MAX_P and prof.weight_ok(1 << (f.E - 1)) and \
+        (prof.max_fanin is None or prof.max_fanin >= 2 * f.E + 2)
+
+
+def _align_decoded(b: Builder, f: FPFormat, A, B, window, eff_sub) -> list[int]:
+    """Shift ``window`` right by |ea - eb| with sticky, XOR ``eff_sub``: depth 4 from unpack.
+
+    ``P_v = [D >= v]`` and ``N_v = [-D >= v]`` (D = ea - eb as one weighted sum of the raw
+    exponent fields) are exclusive, so ``t_v = P_v + N_v`` is the thermometer code of |D|
+    with no OR neuron, and ``[x + t_v - t_(v+1) >= 2]`` selects bit x at distance v in one
+    neuron. At most one such term is 1 per output bit, so the XOR with eff_sub takes two
+    neurons reading the terms directly. Returns ``[sticky, round, guard, significand...]``.
+    """
+    w = len(window)
+    za, zb = ~A.sig[f.M], ~B.sig[f.M]             # effective exponent = field + [field == 0]
+    d = [(x, 1 << i) for i, x in enumerate(A.field)] + [(za, 1)]
+    d += [(x, -(1 << i)) for i, x in enumerate(B.field)] + [(zb, -1)]
+    P = [None] + [b.neuron(d, v) for v in range(1, w + 1)] + [CONST0]
+    N = [None] + [b.neuron([(x, -c) for x, c in d], v) for v in range(1, w + 1)] + [CONST0]
+
+    def sel(v, weight=1):
+        """Weighted terms of t_v - t_(v+1) (t_0 = 1)."""
+        lo = [(P[v + 1], -weight), (N[v + 1], -weight)]
+        return lo if v == 0 else [(P[v], weight), (N[v], weight)] + lo
+
+    def xor_onehot(terms):
+        """XOR of eff_sub with the OR of one-hot neurons ``terms``."""
+        s = [(t, 1) for t in terms] + [(eff_sub, 1)]
+        both = b.neuron(s, 2)
+        return b.neuron(s + [(both, -2)], 1)
+
+    out = []
+    for i in range(w):
+        terms = [b.neuron([(window[i + v], 1)] + sel(v), 1 if v == 0 else 2)
+                 for v in range(w - i) if window[i + v] != CONST0]
+        out.append(xor_onehot(terms))
+    sticky = []
+    for v in range(1, w + 1):
+        dropped = [x for x in window[:v] if x != CONST0]
+        if dropped:
+            k = len(dropped)
+            terms = [(x, 1) for x in dropped] + (sel(v, k) if v < w else [(P[w], k), (N[w], k)])
+            sticky.append(b.neuron(terms, k + 1))
+    return [xor_onehot(sticky)] + out
+
+
+def add(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, negate_b: bool = False, saturate: bool = False,
+        align: str = "auto"):
+    """``a + b`` (``a - b`` with ``negate_b``): returns (y bits, flag bits).
+
+    ``align``: ``barrel`` (subtract the exponents, barrel-shift: fewer neurons for wide
+    formats), ``decoded`` (thermometer-decoded distance, one neuron per bit and distance:
+    shallower) or ``auto`` (decoded up to 16-bit significands when the profile allows).
+    """
     p = f.precision
     A, B = unpack(b, f, a_bits), unpack(b, f, b_bits)
     sb = ~B.sign if negate_b else B.sign
     mag_a, mag_b = list(a_bits[:f.width - 1]), list(b_bits[:f.width - 1])
     swap = ~adders.ge(b, mag_a, mag_b)                 # |b| > |a|
-    big_e, small_e = _mux(b, swap, A.exp, B.exp), _mux(b, swap, B.exp, A.exp)
+    big_e = _mux(b, swap, A.exp, B.exp)
     big_sig, small_sig = _mux(b, swap, A.sig, B.sig), _mux(b, swap, B.sig, A.sig)
     big_sign = gates.mux(b, swap, A.sign, sb)
     eff_sub = gates.xor(b, A.sign, sb)
-    d, _ = adders.sub(b, big_e, small_e)
-    aligned, sticky = shift_right(b, [CONST0, CONST0] + small_sig, d)   # round, guard, significand
-    y = [gates.xor(b, v, eff_sub) for v in [sticky] + aligned]           # p + 3 bits
+    window = [CONST0, CONST0] + small_sig                                # round, guard, significand
+    if align == "auto":
+        align = "decoded" if _decoded_fits(b, f) else "barrel"
+    if align == "decoded":
+        y = _align_decoded(b, f, A, B, window, eff_sub)
+    elif align == "barrel":
+        d, _ = adders.sub(b, big_e, _mux(b, swap, B.exp, A.exp))
+        aligned, sticky = shift_right(b, window, d)
+        y = [gates.xor(b, v, eff_sub) for v in [sticky] + aligned]
+    else:
+        raise ValueError(f"unknown alignment {align!r}; choose from {', '.join(ALIGNS)}")
     x = [CONST0] * 3 + big_sig
     total, cout = adders.add(b, x, y, eff_sub)
     t = total + [b.neuron([(cout, 1), (eff_sub, -1)], 1)]              # carry of a true addition
@@ -124,8 +231,8 @@ def add(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, negate_b: bool = Fals
                   inf_sign=gates.mux(b, A.is_inf, sb, A.sign))
 
 
-def sub(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False):
-    return add(b, f, m, a_bits, b_bits, negate_b=True, saturate=saturate)
+def sub(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False, align: str = "auto"):
+    return add(b, f, m, a_bits, b_bits, negate_b=True, saturate=saturate, align=align)
 
 
 def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False, counter: str = "serial"):

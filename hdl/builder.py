@@ -128,6 +128,24 @@ class Builder:
             self._hash[key] = node
         return ~node if flip else node
 
+    def and_terms(self, x: int) -> list[int] | None:
+        """The literals whose AND literal ``x`` is, when ``x`` is such a gate (else None).
+
+        A gate with unit weights is an AND of literals when its threshold counts all its
+        positive inputs, and an OR when it needs just one: its complement is then an AND.
+        Used to flatten AND-of-AND (and OR-of-OR) into one neuron.
+        """
+        g = self._gates[~x if x < 0 else x]
+        if g is None or any(abs(w) != 1 for w in g[1]):
+            return None
+        lits = [n if w > 0 else ~n for n, w in zip(g[0], g[1])]
+        pos = sum(1 for w in g[1] if w > 0)
+        if x >= 0 and g[2] == pos:
+            return lits
+        if x < 0 and g[2] == 1 - (len(lits) - pos):
+            return [~v for v in lits]
+        return None
+
     def _check_profile(self, nodes, weights, t) -> None:
         p = self.profile
         if p.max_fanin is not None and len(nodes) > p.max_fanin:

@@ -44,10 +44,21 @@ def _chunks(b: Builder, xs):
 
 
 def and_(b: Builder, xs) -> int:
-    """AND of any number of literals (1 neuron, or a tree beyond the profile's fan-in)."""
+    """AND of any number of literals (1 neuron, or a tree beyond the profile's fan-in).
+
+    Inputs that are themselves ANDs are flattened into this neuron when the fan-in allows:
+    the same function one layer shallower.
+    """
     xs = list(xs)
     if not xs:
         return CONST1
+    fan = b.profile.max_fanin
+    flat = []
+    for x in xs:
+        inner = b.and_terms(x) if x not in (CONST0, CONST1) else None
+        flat.extend(inner if inner is not None else [x])
+    if len(flat) != len(xs) and (fan is None or len(set(flat)) <= fan):
+        xs = flat
     while len(xs) > 1:
         xs = [b.neuron([(x, 1) for x in part], len(part)) for part in _chunks(b, xs)]
     return xs[0]

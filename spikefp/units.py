@@ -28,8 +28,8 @@ __all__ = ["Unit", "unit", "parse_unit_name", "OPERATIONS"]
 
 # generator parameters each operation accepts, with their allowed values (first = default)
 PARAMS = {
-    "add": {"saturate": (False, True)},
-    "sub": {"saturate": (False, True)},
+    "add": {"saturate": (False, True), "align": ("auto", "barrel", "decoded")},
+    "sub": {"saturate": (False, True), "align": ("auto", "barrel", "decoded")},
     "mul": {"saturate": (False, True), "counter": ("serial", "parallel")},
     "fma": {"saturate": (False, True), "counter": ("serial", "parallel")},
 }
