@@ -114,6 +114,7 @@ class Rounded:
     inexact: int
     underflow: int
     to_inf: int           # overflow gives infinity (else the largest finite number)
+    overflow_form: tuple | None = None   # (terms, threshold) of the overflow neuron
 
 
 def round_pack(b: Builder, f: FPFormat, m: Modes, sign: int, exp, sig, g: int, r: int, s: int,
@@ -138,8 +139,17 @@ def round_pack(b: Builder, f: FPFormat, m: Modes, sign: int, exp, sig, g: int, r
     past = (f.exp_ones << f.M) if f.ieee else (1 << (f.width - 1)) - 1
     k = (1 << (f.width - 1)) - past
     consts = [CONST1 if (k >> i) & 1 else CONST0 for i in range(f.width - 1)]
-    reach = adders.carries(b, list(zip(packed, consts)), up)[-1]
-    overflow = gates.or_(b, [too_big, reach])
+    # One neuron when the weights fit: [packed + up + past * too_big >= past]; finish can
+    # then fold the overflow into its case neurons (one layer less).
+    form = [(x, 1 << i) for i, x in enumerate(packed)] + [(up, 1), (too_big, past)]
+    if all(b.profile.weight_ok(w) for _, w in form) and \
+            (b.profile.max_fanin is None or len(form) + 2 <= b.profile.max_fanin):
+        overflow_form = (form, past)
+        overflow = b.neuron(form, past)
+    else:
+        overflow_form = None
+        reach = adders.carries(b, list(zip(packed, consts)), up)[-1]
+        overflow = gates.or_(b, [too_big, reach])
     inexact = gates.or_(b, [g, r, s])
     # Tininess after rounding: the value is below 2^emin (hidden bit 0) and rounding it to
     # p bits with an unbounded exponent (one bit further right) does not reach 2^emin.
@@ -149,7 +159,17 @@ def round_pack(b: Builder, f: FPFormat, m: Modes, sign: int, exp, sig, g: int, r
         to_inf = CONST0
     else:
         to_inf = gates.or_(b, [m.rne, m.rmm, gates.and_(b, [m.rdn, sign]), gates.and_(b, [m.rup, ~sign])])
-    return Rounded(y, overflow, inexact, underflow, to_inf)
+    return Rounded(y, overflow, inexact, underflow, to_inf, overflow_form)
+
+
+def _overflow_case(b: Builder, rounded: Rounded, mode: int, special: int) -> int:
+    """overflow AND mode AND NOT special: one neuron, reading the overflow's own inputs if known."""
+    if rounded.overflow_form is not None:
+        terms, t = rounded.overflow_form
+        k = sum(w for _, w in terms if w > 0) + 1
+        if b.profile.weight_ok(k):
+            return b.neuron(terms + [(mode, k), (special, -k)], t + k)
+    return b.neuron([(rounded.overflow, 1), (mode, 1), (special, -2)], 2)
 
 
 def finish(b: Builder, f: FPFormat, m: Modes, sign: int, rounded: Rounded, *, nan: int, nv: int,
@@ -166,18 +186,22 @@ def finish(b: Builder, f: FPFormat, m: Modes, sign: int, rounded: Rounded, *, na
         inf = b.neuron([(inf, 1), (nan, -1)], 1)
     special = gates.or_(b, [nan, inf])
     ovf = rounded.overflow
-    ovf_inf = b.neuron([(ovf, 1), (rounded.to_inf, 1), (special, -2)], 2)
-    ovf_max = b.neuron([(ovf, 1), (rounded.to_inf, -1), (special, -2)], 1)
+    ovf_inf = _overflow_case(b, rounded, rounded.to_inf, special)
+    ovf_max = _overflow_case(b, rounded, ~rounded.to_inf, special)
     inf_pat = f.inf if f.ieee else f.canonical_nan     # E4M3 overflows to NaN, not infinity
-    cases = [(nan, f.canonical_nan, CONST0), (inf, inf_pat if f.ieee else 0, inf_sign),
-             (ovf_inf, inf_pat, sign if f.ieee else CONST0), (ovf_max, f.max_finite, sign)]
-    kill = gates.or_(b, [special, ovf])
+    # Special cases (exclusive, weight 4) and overflow cases (exclusive, weight 2, only
+    # without a special case) override the rounded bit; no separate "kill" neuron.
+    specials = [(nan, f.canonical_nan, CONST0), (inf, inf_pat if f.ieee else 0, inf_sign)]
+    overflows = [(ovf_inf, inf_pat, f.ieee), (ovf_max, f.max_finite, True)]
+    base = [(special, -2), (ovf, -1)]
     y = []
     for i in range(f.width - 1):
-        terms = [(c, 2) for c, pat, _ in cases if (pat >> i) & 1]
-        y.append(b.neuron(terms + [(rounded.y[i], 1), (kill, -1)], 1))
-    sign_terms = [(gates.and_(b, [c, sg]), 2) for c, _, sg in cases]
-    y.append(b.neuron(sign_terms + [(sign, 1), (kill, -1)], 1))
+        terms = [(c, 4) for c, pat, _ in specials if (pat >> i) & 1]
+        terms += [(c, 2) for c, pat, _ in overflows if (pat >> i) & 1]
+        y.append(b.neuron(terms + base + [(rounded.y[i], 1)], 1))
+    sign_terms = [(gates.and_(b, [c, sg]), 4) for c, _, sg in specials]
+    sign_terms += [(c, 1) for c, _, signed in overflows if signed]   # overflow keeps the sign
+    y.append(b.neuron(sign_terms + base + [(sign, 1)], 1))
     of = b.neuron([(ovf, 1), (special, -1)], 1)
     uf = b.neuron([(rounded.underflow, 1), (ovf, -1), (special, -1)], 1)
     nx = b.neuron([(rounded.inexact, 1), (ovf, 1), (special, -2)], 1)
