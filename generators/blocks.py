@@ -115,7 +115,7 @@ BLOCKS = {blk.name: blk for blk in [
           _lzc_spec),
     Block("mul", "unsigned a * b as lo and hi halves", _two, _mul_make,
           lambda n, a, b: {"lo": (a * b) & _m(n), "hi": (a * b) >> n},
-          {"counter": multiplier.COUNTERS, "arch": adders.ARCHS}),
+          {"counter": ("serial", "parallel"), "arch": adders.ARCHS}),
 ]}
 
 

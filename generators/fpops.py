@@ -30,7 +30,7 @@ from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
 from .fpcommon import Modes, finish, round_pack, unpack
 from .fpformat import FPFormat
-from .multiplier import multiply
+from .multiplier import direct_fits, multiply
 from .shifters import leading_zeros, shift_left, shift_right
 
 __all__ = ["add", "sub", "mul", "fma", "OPERATIONS"]
@@ -235,11 +235,88 @@ def sub(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = Fals
     return add(b, f, m, a_bits, b_bits, negate_b=True, saturate=saturate, align=align)
 
 
-def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False, counter: str = "serial"):
+def _decoded_product_fits(b: Builder, f: FPFormat, n: int) -> bool:
+    prof = b.profile
+    return n <= _DECODED_MAX_WIDTH and prof.weight_ok(1 << (f.E - 1)) and \
+        (prof.max_fanin is None or prof.max_fanin >= max(2 * f.E + 2, n + 1))
+
+
+def _normalize_product_decoded(b: Builder, f: FPFormat, t, A, B, k):
+    """Normalize a narrow product in one signed shift driven by thermometer codes.
+
+    ``k = ea + eb - bias`` is one weighted sum of the raw exponent fields, so ``[k >= v]``
+    and ``[-k >= v]`` are single neurons right after unpacking. The left shift is
+    ``min(leading zeros, k)`` (thermometer ``m``, as in `_left_shift_decoded`), the right
+    shift ``-k`` when k < 0; the two never both act, so the window bits select their source
+    at any signed distance in one AND-OR layer, and each distance ORs what it drops into the
+    sticky bit with one neuron. Returns (exponent bits, (significand, g, r, s)).
+    """
+    p = f.precision
+    n = len(t)
+    w = p + 2                                           # significand, guard, round
+    za, zb = ~A.sig[f.M], ~B.sig[f.M]
+    keff = [(x, 1 << i) for i, x in enumerate(A.field)] + [(za, 1)]
+    keff += [(x, 1 << i) for i, x in enumerate(B.field)] + [(zb, 1)]
+
+    def k_at_least(v):                                 # [k >= v], k = sum(keff) - bias
+        return b.neuron(keff, v + f.bias)
+
+    def k_at_most(v):                                  # [k <= v]
+        return b.neuron([(x, -c) for x, c in keff], -(v + f.bias))
+
+    m = [CONST1] + [gates.and_(b, [k_at_least(v)] + [~x for x in t[n - v:]]) for v in range(1, n + 1)]
+    m.append(CONST0)
+    right = [CONST1] + [k_at_most(-v) for v in range(1, w + 1)]     # [-k >= v]
+    right.append(CONST0)
+
+    def sel(sigma, weight=1):
+        """Weighted terms (and threshold offset) of 'the net left shift is sigma'."""
+        if sigma > 0:
+            return [(m[sigma], weight), (m[sigma + 1], -weight)], 0
+        if sigma == 0:
+            return [(m[1], -weight), (right[1], -weight)], weight
+        rho = -sigma
+        return [(right[rho], weight)] + ([(right[rho + 1], -weight)] if rho < w else []), 0
+
+    sigmas = list(range(-w, n + 1))
+    window = []
+    for j in range(w):
+        terms = []
+        for sigma in sigmas:
+            src = n - w + j - sigma
+            if 0 <= src < n and t[src] != CONST0:
+                st, off = sel(sigma)
+                terms.append(b.neuron([(t[src], 1)] + st, 2 - off))
+        window.append(gates.or_(b, terms))
+    sticky = []
+    for sigma in sigmas:
+        low = [x for x in t[:max(0, min(n, n - w - sigma))] if x != CONST0]
+        if low:
+            st, off = sel(sigma, len(low))
+            sticky.append(b.neuron([(x, 1) for x in low] + st, len(low) + 1 - off))
+    sig, g, r = window[2:], window[1], window[0]
+    s = gates.or_(b, sticky)
+    # Exponent: k + 1 - left when k >= 0, else 1 (the smallest normal's exponent).
+    kneg = k[-1]
+    kpos = [b.neuron([(x, 1), (kneg, -1)], 1) for x in k[:-1]]
+    e1, _ = adders.increment(b, kpos)
+    left = []
+    for j in range(n.bit_length()):
+        on = 1 << j
+        left.append(b.neuron([t2 for a in range(on, n + 1, 2 * on)
+                              for t2 in ((m[a], 1), (m[min(a + on, n + 1)], -1))], 1))
+    ext = max(len(e1), len(left)) + 1
+    exp, _ = adders.sub(b, list(e1) + [CONST0] * (ext - len(e1)), list(left) + [CONST0] * (ext - len(left)))
+    return exp, (sig, g, r, s)
+
+
+def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False, counter: str = "auto"):
     """``a * b``: returns (y bits, flag bits)."""
     p = f.precision
     A, B = unpack(b, f, a_bits), unpack(b, f, b_bits)
     sign = gates.xor(b, A.sign, B.sign)
+    if counter == "auto":
+        counter = "direct" if direct_fits(b, p, p) else "serial"
     prod = multiply(b, A.sig, B.sig, counter)                          # 2p bits
     # k = ea + eb - bias is the biased exponent of product bit 2p-2; as E+2-bit two's complement.
     w = f.E + 2
@@ -247,7 +324,10 @@ def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = Fals
     eb = list(B.exp) + [CONST0] * 2
     s1, _ = adders.add(b, ea, eb)
     k, _ = adders.add(b, s1, _const(-f.bias % (1 << w), w))
-    exp, (sig, g, r, s) = _normalize_signed(b, f, prod, k)
+    if _decoded_product_fits(b, f, len(prod)):
+        exp, (sig, g, r, s) = _normalize_product_decoded(b, f, prod, A, B, k)
+    else:
+        exp, (sig, g, r, s) = _normalize_signed(b, f, prod, k)
     rounded = round_pack(b, f, m, sign, exp, sig, g, r, s, saturate)
     inf_zero = gates.or_(b, [gates.and_(b, [A.is_inf, B.is_zero]), gates.and_(b, [B.is_inf, A.is_zero])])
     nan = gates.or_(b, [A.is_nan, B.is_nan, inf_zero])

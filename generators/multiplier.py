@@ -27,7 +27,7 @@ from .adders import add
 
 __all__ = ["COUNTERS", "counter", "multiply"]
 
-COUNTERS = ("serial", "parallel")
+COUNTERS = ("serial", "parallel", "direct")
 
 
 def counter(b: Builder, xs, style: str = "serial") -> list[int]:
@@ -71,13 +71,50 @@ def _max_counter_inputs(b: Builder, style: str) -> int:
     return best
 
 
+def direct_fits(b: Builder, n: int, m: int) -> bool:
+    """Can the ``direct`` style build an n x m product under the profile (weights 2^(n+m-2))?"""
+    p = b.profile
+    return n + m <= 12 and p.weight_ok(1 << (n + m - 2)) and (p.max_fanin is None or p.max_fanin >= n * m)
+
+
+def _direct(b: Builder, cols) -> list[int]:
+    """Each product bit from the partial products in two layers (depth 2 after the ANDs).
+
+    Bit k of the product is bit k of ``S_k``, the weighted sum of the columns up to k; it is
+    1 on the intervals [a, a + 2^k) with a = 2^k mod 2^(k+1), so it is one neuron adding
+    ``[S_k >= a] - [S_k >= a + 2^k]`` over those intervals.
+    """
+    out = []
+    for k in range(len(cols)):
+        terms = [(x, 1 << c) for c in range(k + 1) for x in cols[c]]
+        top = sum(w for _, w in terms)
+        on = 1 << k
+        pairs = []
+        for a in range(on, top + 1, 2 * on):
+            pairs.append((b.neuron(terms, a), 1))
+            if a + on <= top:
+                pairs.append((b.neuron(terms, a + on), -1))
+        out.append(b.neuron(pairs, 1) if pairs else CONST0)
+    return out
+
+
 def multiply(b: Builder, x, y, counter_style: str = "serial", arch: str = "lookahead") -> list[int]:
-    """Bits of ``x * y`` (``len(x) + len(y)`` bits, LSB first)."""
+    """Bits of ``x * y`` (``len(x) + len(y)`` bits, LSB first).
+
+    ``counter_style``: ``serial`` or ``parallel`` counters in a reduction tree, or ``direct``
+    (each product bit from threshold neurons over all partial products: depth 3, for
+    narrow operands).
+    """
     width = len(x) + len(y)
     cols: list[list[int]] = [[] for _ in range(width)]
     for i, xi in enumerate(x):
         for j, yj in enumerate(y):
             cols[i + j].append(gates.and_(b, [xi, yj]))
+    if counter_style == "direct":
+        if not direct_fits(b, len(x), len(y)):
+            raise ValueError(f"direct multiplication of {len(x)} x {len(y)} bits does not fit profile "
+                             f"{b.profile.name!r} (needs weights 2^{len(x) + len(y) - 2}, at most 12 bits)")
+        return _direct(b, cols)
     cap = _max_counter_inputs(b, counter_style)
     while max(len(c) for c in cols) > 2:
         new: list[list[int]] = [[] for _ in range(width)]

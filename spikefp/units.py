@@ -30,7 +30,7 @@ __all__ = ["Unit", "unit", "parse_unit_name", "OPERATIONS"]
 PARAMS = {
     "add": {"saturate": (False, True), "align": ("auto", "barrel", "decoded")},
     "sub": {"saturate": (False, True), "align": ("auto", "barrel", "decoded")},
-    "mul": {"saturate": (False, True), "counter": ("serial", "parallel")},
+    "mul": {"saturate": (False, True), "counter": ("auto", "serial", "parallel", "direct")},
     "fma": {"saturate": (False, True), "counter": ("serial", "parallel")},
 }
 

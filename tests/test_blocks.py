@@ -119,3 +119,21 @@ def test_block_parameter_errors():
         BLOCKS["add"].build(65)
     with pytest.raises(ValueError, match="width 0 is out of range 1..64"):
         BLOCKS["mul"].build(0)
+
+
+def test_direct_multiplier_exhaustive_and_its_limits():
+    """The depth-3 ``direct`` style (narrow operands only) is exact; wider ones are refused."""
+    from spikefp.generators.multiplier import multiply
+    from spikefp.hdl import Builder
+    for n in range(1, 7):
+        b = Builder()
+        x, y = b.input("x", n), b.input("y", n)
+        b.output("p", multiply(b, x, y, "direct"))
+        net = b.build()
+        assert net.stats()["depth"] <= 3
+        v = exhaustive({"x": n, "y": n})
+        got = pysim.compile(net).run(**v)["p"]
+        assert np.array_equal(got, v["x"] * v["y"])
+    b = Builder("loihi")
+    with pytest.raises(ValueError, match="direct multiplication of 6 x 6 bits does not fit profile 'loihi'"):
+        multiply(b, b.input("x", 6), b.input("y", 6), "direct")
