@@ -102,6 +102,17 @@ def _nan(f, *, invalid):
     return f.canonical_nan, FLAG_NV if invalid else 0
 
 
+def _operands(f, rm, *bits):
+    """Decoded operands, and the result when it is decided before any arithmetic: an
+    invalid dynamic mode, or a NaN operand (NV only for a signaling one)."""
+    xs = [decode(f, v) for v in bits]
+    if rm == INVALID_RM:
+        return xs, _nan(f, invalid=True)
+    if any(x[0] == "nan" for x in xs):
+        return xs, _nan(f, invalid=any(x[0] == "nan" and x[1] for x in xs))
+    return xs, None
+
+
 def _zero_sum_sign(s1: int, s2: int, rm: str) -> int:
     """Sign of an exact zero sum: the common sign when both addends' signs agree, else -0 only in rdn."""
     return s1 if s1 == s2 else int(rm == "rdn")
@@ -121,11 +132,9 @@ def _sum(f, x, y, rm, saturate):
 def add(f, a: int, b: int, rm: str, saturate: bool = False):
     """IEEE addition: (result bits, flags)."""
     f = get_format(f)
-    if rm == INVALID_RM:
-        return _nan(f, invalid=True)
-    x, y = decode(f, a), decode(f, b)
-    if x[0] == "nan" or y[0] == "nan":
-        return _nan(f, invalid=(x[0] == "nan" and x[1]) or (y[0] == "nan" and y[1]))
+    (x, y), early = _operands(f, rm, a, b)
+    if early:
+        return early
     if x[0] == "inf" and y[0] == "inf":
         return _nan(f, invalid=True) if x[1] != y[1] else (a, 0)
     if x[0] == "inf":
@@ -143,11 +152,9 @@ def sub(f, a: int, b: int, rm: str, saturate: bool = False):
 def mul(f, a: int, b: int, rm: str, saturate: bool = False):
     """IEEE multiplication: (result bits, flags)."""
     f = get_format(f)
-    if rm == INVALID_RM:
-        return _nan(f, invalid=True)
-    x, y = decode(f, a), decode(f, b)
-    if x[0] == "nan" or y[0] == "nan":
-        return _nan(f, invalid=(x[0] == "nan" and x[1]) or (y[0] == "nan" and y[1]))
+    (x, y), early = _operands(f, rm, a, b)
+    if early:
+        return early
     sign = (a ^ b) >> (f.width - 1) & 1
     if x[0] == "inf" or y[0] == "inf":
         other = y if x[0] == "inf" else x
