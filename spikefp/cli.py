@@ -39,8 +39,10 @@ def _parse_param(text: str) -> tuple[str, object]:
 def _unit(args):
     from .units import unit
     try:
-        return unit(args.unit, rm=args.rm, dynamic=args.dynamic, profile=args.profile,
-                    **dict(_parse_param(p) for p in args.param))
+        u = unit(args.unit, rm=args.rm, dynamic=args.dynamic, profile=args.profile,
+                 **dict(_parse_param(p) for p in args.param))
+        u.netlist                  # build now: impossible parameter sets fail here, cleanly
+        return u
     except ValueError as e:
         raise CLIError(str(e)) from None
 

@@ -21,17 +21,19 @@ from functools import cached_property
 
 from .generators.fpcommon import dynamic_modes, static_modes
 from .generators.fpformat import FPFormat, ROUNDING_MODES, get_format
-from .generators.fpops import OPERATIONS
+from .generators.fpops import ALIGNS, OPERATIONS
+from .generators.multiplier import COUNTERS
 from .hdl import Builder, Netlist, Profile, get_profile
 
 __all__ = ["Unit", "unit", "parse_unit_name", "OPERATIONS"]
 
 # generator parameters each operation accepts, with their allowed values (first = default)
+_SAT = (False, True)
 PARAMS = {
-    "add": {"saturate": (False, True), "align": ("auto", "barrel", "decoded")},
-    "sub": {"saturate": (False, True), "align": ("auto", "barrel", "decoded")},
-    "mul": {"saturate": (False, True), "counter": ("auto", "serial", "parallel", "direct")},
-    "fma": {"saturate": (False, True), "counter": ("serial", "parallel")},
+    "add": {"saturate": _SAT, "align": ALIGNS},
+    "sub": {"saturate": _SAT, "align": ALIGNS},
+    "mul": {"saturate": _SAT, "counter": ("auto",) + COUNTERS},
+    "fma": {"saturate": _SAT, "counter": COUNTERS},
 }
 
 

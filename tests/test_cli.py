@@ -105,6 +105,8 @@ def test_eval_matches_reference_line_by_line():
     (["eval", "fp17.add"], "3C00 3C00\n", "unknown format 'fp17'"),
     (["eval", "fp16.div"], "3C00 3C00\n", "unknown operation 'div'"),
     (["stats", "e2m60.add"], "", "fraction width 60 is out of range 1..52"),
+    (["stats", "fp16.mul", "--param", "counter=direct"], "", "direct multiplication of 11 x 11 bits does not fit"),
+    (["stats", "fp16.add", "--param", "align=fast"], "", "fp16.add: align='fast' is not one of"),
 ])
 def test_eval_bad_input_one_line_error_exit_2_no_output(args, text, message):
     r = run_stdin(args, text)
