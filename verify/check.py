@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import pysim
-from ..generators.fpformat import ROUNDING_MODES
-from . import reference
+from ..generators.fpformat import FLAG_NV, ROUNDING_MODES, rm_code as reference_code
+from . import fastref, reference
 
 __all__ = ["CheckReport", "check", "expected", "mode_names"]
 
@@ -54,11 +54,28 @@ def _expected_chunk(args):
 
 
 def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
-    """Reference results (y, flags) as uint64 arrays; ``jobs`` > 1 uses worker processes."""
+    """Reference results (y, flags) as uint64 arrays.
+
+    The vectorized reference (`spikefp.verify.fastref`) serves formats it covers; others go
+    through the integer reference, on ``jobs`` worker processes for large runs.
+    """
     n = len(ops["a"])
+    sat = bool(unit.params.get("saturate", False))
+    if fastref.supported(unit.fmt):
+        cols = [np.asarray(ops[k], dtype=np.uint64) for k in unit.operands]
+        codes = np.full(n, reference_code(unit.rm), np.uint64) if rm_codes is None else np.asarray(rm_codes)
+        y = np.empty(n, np.uint64)
+        f = np.empty(n, np.uint64)
+        for code in np.unique(codes):
+            sel = codes == code
+            if code >= 5:                    # invalid dynamic mode: canonical NaN, NV
+                y[sel], f[sel] = unit.fmt.canonical_nan, FLAG_NV
+            else:
+                y[sel], f[sel] = fastref.OPS[unit.op](unit.fmt, *(c[sel] for c in cols),
+                                                      ROUNDING_MODES[int(code)], sat)
+        return y, f
     modes = mode_names(rm_codes) if rm_codes is not None else [unit.rm] * n
     cols = [ops[k] for k in unit.operands]
-    sat = bool(unit.params.get("saturate", False))
     step = max(1, -(-n // max(1, jobs * 4)))
     tasks = [(unit.fmt, unit.op, modes[i:i + step], sat, [c[i:i + step] for c in cols])
              for i in range(0, n, step)]

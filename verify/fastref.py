@@ -1,0 +1,220 @@
+"""Vectorized IEEE reference for large runs (numpy, formats with up to 24-bit significands).
+
+The same semantics as `spikefp.verify.reference` (which it is tested against, bit for bit,
+results and flags), computed on whole arrays: operands are decoded to integer significands
+and exponents; sums keep every bit in a 62-bit window with the far operand folded into a
+sticky bit below it (the classic guard/sticky argument: the sticky bit sits at least two
+places under the rounding position, so rounding sees the same side of every midpoint);
+products of up to 24-bit significands are exact in 64 bits. One vectorized rounder then
+applies the mode, overflow, tininess after rounding and the flags.
+
+Millions of vectors per second, against ~150,000 per second for the integer reference on
+two processes; `supported` says which formats it covers (p <= 24: fp8, fp16, bf16, fp32).
+
+>>> import numpy as np
+>>> from spikefp.generators.fpformat import get_format
+>>> y, fl = add(get_format("fp32"), np.array([0x3F800000]), np.array([0x3F7FFFFF]), "rne")
+>>> hex(int(y[0])), int(fl[0])
+('0x40000000', 1)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, ROUNDING_MODES, get_format
+
+__all__ = ["supported", "add", "sub", "mul", "fma", "OPS"]
+
+_I = np.int64
+_WINDOW = 60          # the larger term's leading bit is placed here in sums
+
+
+def supported(f: FPFormat) -> bool:
+    return f.precision <= 24
+
+
+def _bitlen(x: np.ndarray) -> np.ndarray:
+    """Bit length of non-negative int64 values (0 for 0)."""
+    x = x.astype(_I)
+    n = np.zeros(x.shape, _I)
+    for s in (32, 16, 8, 4, 2, 1):
+        big = (x >> s) > 0
+        n = np.where(big, n + s, n)
+        x = np.where(big, x >> s, x)
+    return n + (x > 0)
+
+
+def _decode(f: FPFormat, bits):
+    bits = np.asarray(bits, dtype=np.uint64)
+    s = (bits >> np.uint64(f.width - 1)).astype(_I)
+    e = ((bits >> np.uint64(f.M)) & np.uint64(f.exp_ones)).astype(_I)
+    frac = (bits & np.uint64((1 << f.M) - 1)).astype(_I)
+    if f.ieee:
+        nan = (e == f.exp_ones) & (frac != 0)
+        snan = nan & ((frac >> (f.M - 1)) == 0)
+        inf = (e == f.exp_ones) & (frac == 0)
+    else:
+        nan = (e == f.exp_ones) & (frac == (1 << f.M) - 1)
+        snan = np.zeros_like(nan)
+        inf = np.zeros_like(nan)
+    m = np.where(e > 0, frac | (1 << f.M), frac)
+    ex = np.maximum(e, 1) - f.bias - f.M
+    return s, m, ex, nan, snan, inf
+
+
+def _shift_right(m, d):
+    """(m >> d, any bit shifted out), for d >= 0 (capped: m < 2^62)."""
+    d = np.minimum(d, 63)
+    kept = m >> d
+    return kept, (m - (kept << d)) != 0
+
+
+def _round_int(sign, m, shift, rm):
+    """Round m / 2^shift (shift may be <= 0) in mode rm: (integer, inexact)."""
+    pos = shift > 0
+    sh = np.clip(shift, 1, 63)
+    q = np.where(pos, m >> sh, m << np.clip(-shift, 0, 63))
+    rem = np.where(pos, m - ((m >> sh) << sh), 0)
+    half = np.where(pos, np.left_shift(np.ones_like(sh), sh - 1), 1)
+    inexact = rem != 0
+    if rm == "rne":
+        up = (rem > half) | ((rem == half) & ((q & 1) == 1))
+    elif rm == "rmm":
+        up = rem >= half
+    elif rm == "rtz":
+        up = np.zeros_like(inexact)
+    elif rm == "rdn":
+        up = inexact & (sign == 1)
+    else:
+        up = inexact & (sign == 0)
+    return q + (up & inexact), inexact
+
+
+def _round(f: FPFormat, sign, m, q0, rm, saturate):
+    """Round (-1)^sign * m * 2^q0 (m > 0, m < 2^62) to f: (bits, flags) arrays."""
+    p = f.precision
+    lead = q0 + _bitlen(m) - 1
+    q = np.maximum(lead - (p - 1), f.emin - f.M)
+    r, inexact = _round_int(sign, m, q - q0, rm)
+    carry = (r >> p) > 0
+    r = np.where(carry, r >> 1, r)
+    q = np.where(carry, q + 1, q)
+    q_unb = lead - (p - 1)
+    r_unb, _ = _round_int(sign, m, q_unb - q0, rm)
+    tiny = q_unb + _bitlen(r_unb) - 1 < f.emin
+    max_sig = (f.max_finite & ((1 << f.M) - 1)) | (1 << f.M)
+    max_q = (f.max_finite >> f.M) - f.bias - f.M
+    # r is normalized (2^(p-1) <= r < 2^p) whenever it could overflow
+    over = (q > max_q) | ((q == max_q) & (r > max_sig))
+    to_inf = np.full(sign.shape, rm in ("rne", "rmm")) | ((sign == 1) & (rm == "rdn")) | ((sign == 0) & (rm == "rup"))
+    if saturate:
+        to_inf[:] = False
+    sbit = sign << (f.width - 1)
+    normal = (r >> f.M) > 0
+    enc = np.where(normal, ((q + f.M + f.bias) << f.M) | (r & ((1 << f.M) - 1)), r)
+    inf_val = (sbit | f.inf) if f.ieee else np.full(sign.shape, f.canonical_nan)
+    y = np.where(over, np.where(to_inf, inf_val, sbit | f.max_finite), sbit | enc)
+    flags = np.where(over, FLAG_OF | FLAG_NX,
+                     np.where(inexact, FLAG_NX | np.where(tiny, FLAG_UF, 0), 0))
+    return y, flags
+
+
+def _finish(f, n, y, flags, nan, nv):
+    y = np.where(nan, f.canonical_nan, y)
+    flags = np.where(nan, np.where(nv, FLAG_NV, 0), flags)
+    return y.astype(np.uint64), flags.astype(np.uint64)
+
+
+def _sum(f, s1, m1, e1, s2, m2, e2, rm, saturate):
+    """Correctly rounded (-1)^s1 m1 2^e1 + (-1)^s2 m2 2^e2 (finite), with IEEE zero signs."""
+    l1 = np.where(m1 > 0, e1 + _bitlen(m1), -(1 << 40))
+    l2 = np.where(m2 > 0, e2 + _bitlen(m2), -(1 << 40))
+    first = l1 >= l2                                    # the term with the higher leading bit
+    bs, bm, be = np.where(first, s1, s2), np.where(first, m1, m2), np.where(first, e1, e2)
+    ss, sm, se = np.where(first, s2, s1), np.where(first, m2, m1), np.where(first, e2, e1)
+    top = np.where(bm > 0, _WINDOW - _bitlen(bm), 0)   # left shift putting bm's lead at bit 60
+    base = be - top                                    # exponent of bit 0 of the window
+    big = bm << top
+    d = base - se                                      # small is shifted right by d
+    aligned, lost = _shift_right(sm, np.maximum(d, 0))
+    aligned = np.where(d < 0, sm << np.clip(-d, 0, 62), aligned)
+    small = np.where(sm > 0, (aligned << 1) | lost, 0)  # one more bit for the sticky
+    big = big << 1
+    base = base - 1
+    v = np.where(bs == ss, big + small, big - small)
+    sign = np.where(v < 0, 1 - bs, bs)
+    zero = v == 0
+    y, flags = _round(f, sign, np.where(zero, 1, np.abs(v)), base, rm, saturate)
+    zsign = np.where(s1 == s2, s1, int(rm == "rdn"))
+    y = np.where(zero, zsign << (f.width - 1), y)
+    flags = np.where(zero, 0, flags)
+    return y, flags
+
+
+def add(f, a, b, rm: str, saturate: bool = False, negate_b: bool = False):
+    f = get_format(f)
+    _check(f, rm)
+    s1, m1, e1, n1, sn1, i1 = _decode(f, a)
+    s2, m2, e2, n2, sn2, i2 = _decode(f, b)
+    if negate_b:
+        s2 = 1 - s2
+    y, flags = _sum(f, s1, m1, e1, s2, m2, e2, rm, saturate)
+    inf_inf = i1 & i2 & (s1 != s2)
+    inf_res = (i1 | i2) & ~inf_inf
+    inf_sign = np.where(i1, s1, s2)
+    y = np.where(inf_res, (inf_sign << (f.width - 1)) | (f.inf or 0), y)
+    flags = np.where(inf_res, 0, flags)
+    return _finish(f, len(y), y, flags, n1 | n2 | inf_inf, sn1 | sn2 | inf_inf)
+
+
+def sub(f, a, b, rm: str, saturate: bool = False):
+    return add(f, a, b, rm, saturate, negate_b=True)
+
+
+def mul(f, a, b, rm: str, saturate: bool = False):
+    f = get_format(f)
+    _check(f, rm)
+    s1, m1, e1, n1, sn1, i1 = _decode(f, a)
+    s2, m2, e2, n2, sn2, i2 = _decode(f, b)
+    sign = s1 ^ s2
+    prod = m1 * m2
+    zero = prod == 0
+    y, flags = _round(f, sign, np.where(zero, 1, prod), e1 + e2, rm, saturate)
+    y = np.where(zero, sign << (f.width - 1), y)
+    flags = np.where(zero, 0, flags)
+    inf_zero = (i1 & (m2 == 0) & ~n2 & ~i2) | (i2 & (m1 == 0) & ~n1 & ~i1)
+    inf_res = (i1 | i2) & ~inf_zero
+    y = np.where(inf_res, (sign << (f.width - 1)) | (f.inf or 0), y)
+    flags = np.where(inf_res, 0, flags)
+    return _finish(f, len(y), y, flags, n1 | n2 | inf_zero, sn1 | sn2 | inf_zero)
+
+
+def fma(f, a, b, c, rm: str, saturate: bool = False):
+    f = get_format(f)
+    _check(f, rm)
+    s1, m1, e1, n1, sn1, i1 = _decode(f, a)
+    s2, m2, e2, n2, sn2, i2 = _decode(f, b)
+    s3, m3, e3, n3, sn3, i3 = _decode(f, c)
+    ps = s1 ^ s2
+    y, flags = _sum(f, ps, m1 * m2, e1 + e2, s3, m3, e3, rm, saturate)
+    fin1, fin2 = ~n1 & ~i1, ~n2 & ~i2
+    inf_zero = (i1 & fin2 & (m2 == 0)) | (i2 & fin1 & (m1 == 0))
+    prod_inf = (i1 | i2) & ~n1 & ~n2 & ~inf_zero
+    inf_diff = prod_inf & i3 & (ps != s3)
+    inf_res = (prod_inf | i3) & ~inf_diff
+    inf_sign = np.where(prod_inf, ps, s3)
+    y = np.where(inf_res, (inf_sign << (f.width - 1)) | (f.inf or 0), y)
+    flags = np.where(inf_res, 0, flags)
+    nan = n1 | n2 | n3 | inf_zero | inf_diff
+    return _finish(f, len(y), y, flags, nan, sn1 | sn2 | sn3 | inf_zero | inf_diff)
+
+
+def _check(f: FPFormat, rm: str) -> None:
+    if not supported(f):
+        raise ValueError(f"the vectorized reference covers significands up to 24 bits, not {f.name}")
+    if rm not in ROUNDING_MODES:
+        raise ValueError(f"unknown rounding mode {rm!r}")
+
+
+OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma}
