@@ -293,19 +293,22 @@ class ExactSim:
                 f"{k} {a.size}" for k, a in arrays.items()))
         n = sizes.pop() if sizes else (1 if arrays else 0)
         words = -(-n // 64)
+        # Large runs transpose bits in C as well when the native back-end is in use.
+        fast_io = not spikes and self._use_native(words)
+        pk, unpk = (_native.pack, _native.unpack) if fast_io else (pack, unpack)
         planes = np.empty((nl.first_neuron - 2, words), np.uint64)
         row = 0
         for name, width in nl.inputs.items():
             arr = arrays[name]
             if arr.size == 1 and n != 1:
                 arr = np.full(n, arr[0], np.uint64)
-            planes[row:row + width] = pack(arr, width)
+            planes[row:row + width] = pk(arr, width)
             row += width
         out_planes, counts = self.run_packed(planes, n, spikes)
         outputs = {}
         row = 0
         for name, bits in nl.outputs.items():
-            outputs[name] = unpack(out_planes[row:row + len(bits)], n)
+            outputs[name] = unpk(out_planes[row:row + len(bits)], n)
             row += len(bits)
         if spikes:
             outputs["spikes"] = counts

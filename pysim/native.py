@@ -27,7 +27,7 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["available", "NativeKernel"]
+__all__ = ["available", "NativeKernel", "pack", "unpack"]
 
 LANES = 4          # 64-bit words per vector statement
 _BLOCKS_PER_FUNCTION = 256
@@ -93,30 +93,114 @@ def generate_c(plan, rows: int, in_rows: list[int], out_rows: list[int]) -> str:
     return "\n".join(head + main)
 
 
+# Bit-matrix transposes between port values and bit planes (64 x 64 blocks, the recursive
+# swap of Hacker's Delight 7-3): in numpy they cost more than the compiled kernels.
+_IO_SOURCE = r"""
+#include <stdint.h>
+static void t64(uint64_t *a) {
+  uint64_t m = 0x00000000FFFFFFFFULL;
+  for (int j = 32; j != 0; j >>= 1, m ^= m << j)
+    for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+      uint64_t t = ((a[k] >> j) ^ a[k | j]) & m;
+      a[k] ^= t << j; a[k | j] ^= t;
+    }
+}
+/* planes[j * words + w] bit i = bit j of vals[64 w + i], for words w in [w0, w1) */
+void spikefp_pack(const uint64_t *vals, long n, long width, uint64_t *planes, long words, long w0, long w1) {
+  for (long w = w0; w < w1; w++) {
+    uint64_t b[64];
+    for (int i = 0; i < 64; i++) { long v = 64 * w + i; b[i] = v < n ? vals[v] : 0; }
+    t64(b);
+    for (long j = 0; j < width; j++) planes[j * words + w] = b[j];
+  }
+}
+void spikefp_unpack(const uint64_t *planes, long width, long words, uint64_t *vals, long n, long w0, long w1) {
+  for (long w = w0; w < w1; w++) {
+    uint64_t b[64];
+    for (int j = 0; j < 64; j++) b[j] = j < width ? planes[j * words + w] : 0;
+    t64(b);
+    for (int i = 0; i < 64; i++) { long v = 64 * w + i; if (v < n) vals[v] = b[i]; }
+  }
+}
+"""
+
+
+def _build(source: str, opt: str = "-O1"):
+    """Compile ``source`` to a shared library once (cached by content hash) and load it."""
+    cc = _compiler()
+    if cc is None:
+        raise RuntimeError("no C compiler found (set CC, or install gcc)")
+    flags = [opt, "-march=native", "-shared", "-fPIC"]
+    key = hashlib.sha256((source + cc + " ".join(flags)).encode()).hexdigest()[:24]
+    lib = os.path.join(_cache_dir(), f"k{key}.so")
+    if not os.path.exists(lib):
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "k.c")
+            with open(src, "w") as f:
+                f.write(source)
+            out = os.path.join(tmp, "k.so")
+            r = subprocess.run([cc, *flags, src, "-o", out], capture_output=True, text=True)
+            if r.returncode:
+                raise RuntimeError(f"C compiler failed: {r.stderr[-2000:]}")
+            fd, tmp_lib = tempfile.mkstemp(dir=os.path.dirname(lib), suffix=".so")
+            os.close(fd)
+            shutil.copyfile(out, tmp_lib)
+            os.replace(tmp_lib, lib)          # atomic: concurrent builders never see half a file
+    return ctypes.CDLL(lib)
+
+
+_io = None
+
+
+def _io_lib():
+    global _io
+    if _io is None:
+        _io = _build(_IO_SOURCE, "-O3")
+        for fn in (_io.spikefp_pack, _io.spikefp_unpack):
+            fn.restype = None
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_long,
+                           ctypes.c_long, ctypes.c_long]
+    return _io
+
+
+def _split_words(call, words: int, threads: int = 2) -> None:
+    """Run ``call(w0, w1)`` over [0, words) on up to ``threads`` threads (ctypes drops the GIL)."""
+    step = max(1024, -(-words // threads))
+    ranges = [(w, min(words, w + step)) for w in range(0, words, step)]
+    if len(ranges) <= 1:
+        for r in ranges:
+            call(*r)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(len(ranges)) as pool:
+        list(pool.map(lambda r: call(*r), ranges))
+
+
+def pack(values: np.ndarray, width: int) -> np.ndarray:
+    """Bit planes of ``values``, as `spikefp.pysim.exact.pack` computes them, in C."""
+    vals = np.ascontiguousarray(values, dtype=np.uint64)
+    words = -(-len(vals) // 64)
+    planes = np.empty((width, words), np.uint64)
+    fn = _io_lib().spikefp_pack
+    _split_words(lambda w0, w1: fn(vals.ctypes.data, len(vals), width, planes.ctypes.data, words, w0, w1), words)
+    return planes
+
+
+def unpack(planes: np.ndarray, n: int) -> np.ndarray:
+    """Values from bit planes, as `spikefp.pysim.exact.unpack` computes them, in C."""
+    planes = np.ascontiguousarray(planes, dtype=np.uint64)
+    vals = np.empty(n, np.uint64)
+    fn = _io_lib().spikefp_unpack
+    width, words = planes.shape
+    _split_words(lambda w0, w1: fn(planes.ctypes.data, width, words, vals.ctypes.data, n, w0, w1), words)
+    return vals
+
+
 class NativeKernel:
     """A compiled plan: ``run(planes)`` -> output planes (both uint64, rows x words)."""
 
     def __init__(self, source: str):
-        cc = _compiler()
-        if cc is None:
-            raise RuntimeError("no C compiler found (set CC, or install gcc)")
-        flags = ["-O1", "-march=native", "-shared", "-fPIC"]
-        key = hashlib.sha256((source + cc + " ".join(flags)).encode()).hexdigest()[:24]
-        lib = os.path.join(_cache_dir(), f"k{key}.so")
-        if not os.path.exists(lib):
-            with tempfile.TemporaryDirectory() as tmp:
-                src = os.path.join(tmp, "k.c")
-                with open(src, "w") as f:
-                    f.write(source)
-                out = os.path.join(tmp, "k.so")
-                r = subprocess.run([cc, *flags, src, "-o", out], capture_output=True, text=True)
-                if r.returncode:
-                    raise RuntimeError(f"C compiler failed: {r.stderr[-2000:]}")
-                fd, tmp_lib = tempfile.mkstemp(dir=os.path.dirname(lib), suffix=".so")
-                os.close(fd)
-                shutil.copyfile(out, tmp_lib)
-                os.replace(tmp_lib, lib)          # atomic: concurrent builders never see half a file
-        self._fn = ctypes.CDLL(lib).spikefp_run
+        self._fn = _build(source).spikefp_run
         self._fn.restype = ctypes.c_int
         self._fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_long]
 
@@ -124,8 +208,11 @@ class NativeKernel:
         """Output planes for input planes; ``threads`` split the words (ctypes drops the GIL)."""
         words = planes.shape[1]
         padded = -(-words // LANES) * LANES
-        src = np.zeros((planes.shape[0], padded), np.uint64)
-        src[:, :words] = planes
+        if padded == words and planes.flags.c_contiguous and planes.dtype == np.uint64:
+            src = planes
+        else:
+            src = np.zeros((planes.shape[0], padded), np.uint64)
+            src[:, :words] = planes
         dst = np.empty((n_out, padded), np.uint64)
         step = -(-padded // (threads * LANES)) * LANES
         ranges = [(w, min(padded, w + step)) for w in range(0, padded, step)]

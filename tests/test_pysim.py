@@ -155,3 +155,30 @@ def test_native_backend_matches_numpy(seed):
     assert nat.backend == "native" and ref.backend == "numpy"
     x, y = nat.run(a=a, b=b), ref.run(a=a, b=b)
     assert all(np.array_equal(x[k], y[k]) for k in ("y", "z"))
+
+
+@pytest.mark.parametrize("n", [1, 64, 65, 70_000])
+@pytest.mark.parametrize("width", [1, 13, 64])
+def test_native_pack_unpack_match_numpy(n, width):
+    from spikefp.pysim import native
+    rng = np.random.default_rng(n + width)
+    v = rng.integers(0, 1 << 63, n, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, n, dtype=np.uint64)
+    if width < 64:
+        v &= np.uint64((1 << width) - 1)
+    planes = native.pack(v, width)
+    assert np.array_equal(planes, pysim.pack(v, width))
+    assert np.array_equal(native.unpack(planes, n), v)
+
+
+def test_large_runs_switch_to_native_and_agree():
+    from spikefp.pysim import exact
+    net = BLOCKS["add"].build(16)
+    n = exact.NATIVE_MIN_WORDS * 64
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 1 << 16, n, dtype=np.uint64)
+    b = rng.integers(0, 1 << 16, n, dtype=np.uint64)
+    sim = pysim.compile(net)
+    assert sim.backend == "numpy"
+    out = sim.run(a=a, b=b)
+    assert sim.backend == "native"
+    assert np.array_equal(out["s"] | (out["cout"] << np.uint64(16)), a + b)
