@@ -3,6 +3,7 @@
     spikefp list                       operations, formats, rounding modes, profiles
     spikefp stats UNIT                 neurons, synapses, depth, max fan-in, max |weight| of a unit
     spikefp eval UNIT                  TestFloat-style lines on stdin -> operands, result, flags
+    spikefp gen UNIT -o DIR            Verilog module and JSON manifest (--pipeline N register stages)
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
     spikefp block NAME --width N       counts of one block (--profile P, --param k=v, --json)
@@ -70,6 +71,18 @@ def cmd_stats(args) -> int:
         print(f"{u.name} ({'dynamic rm' if u.dynamic else u.rm}, profile {u.profile.name}): module {u.module_name}")
         for k, v in stats.items():
             print(f"  {k:11s} {v}")
+    return 0
+
+
+def cmd_gen(args) -> int:
+    from .rtl import write
+    u = _unit(args)
+    try:
+        v, j = write(u, args.output, args.pipeline)
+    except (ValueError, OSError) as e:
+        raise CLIError(str(e)) from None
+    print(v)
+    print(j)
     return 0
 
 
@@ -141,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     unit_args(st)
     st.add_argument("--json", action="store_true", help="JSON with keys neurons synapses depth max_fanin max_weight")
     st.set_defaults(func=cmd_stats)
+    gn = sub.add_parser("gen", help="write a unit's Verilog module and JSON manifest")
+    unit_args(gn)
+    gn.add_argument("--pipeline", type=int, default=0, help="register stages (latency in cycles, default 0)")
+    gn.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    gn.set_defaults(func=cmd_gen)
     ev = sub.add_parser("eval", help="evaluate TestFloat-style hex lines from stdin")
     unit_args(ev)
     ev.add_argument("--engine", default="pysim", choices=["pysim"], help="evaluation engine (default pysim)")
