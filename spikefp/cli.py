@@ -86,6 +86,27 @@ def cmd_gen(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from .verify import rtl_sim, vectors
+    u = _unit(args)
+    if args.n < 1:
+        raise CLIError(f"--n must be >= 1, got {args.n}")
+    if u.fmt.width <= 8 and u.op != "fma" and args.n >= 65536:
+        v = vectors.exhaustive(u.fmt)
+    else:
+        v = vectors.mixed(u.fmt, u.op, args.n, seed=args.seed)
+    n = len(v["a"])
+    print(f"{u.name} ({'dynamic rm' if u.dynamic else u.rm}), pipeline {args.pipeline}, {args.sim}: "
+          f"{n:,} vectors (specials, boundary, random); building and simulating...", file=sys.stderr, flush=True)
+    try:
+        r = rtl_sim.run(u, args.sim, v, pipeline=args.pipeline)
+    except (ValueError, rtl_sim.SimulatorMissing) as e:
+        raise CLIError(str(e)) from None
+    print(r)
+    print(f"JUnit XML: {r.results_xml}")
+    return 0 if r.mismatches == 0 else 1
+
+
 def cmd_eval(args) -> int:
     from .evaluate import EvalError, evaluate_lines
     u = _unit(args)
@@ -161,7 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     gn.set_defaults(func=cmd_gen)
     ev = sub.add_parser("eval", help="evaluate TestFloat-style hex lines from stdin")
     unit_args(ev)
-    ev.add_argument("--engine", default="pysim", choices=["pysim"], help="evaluation engine (default pysim)")
+    ev.add_argument("--engine", default="pysim", choices=["pysim", "icarus", "verilator"],
+                    help="exact engine (default) or RTL simulation through cocotb")
+    vf = sub.add_parser("verify", help="cocotb regression of one unit's RTL against the reference and the exact engine")
+    unit_args(vf)
+    vf.add_argument("--sim", default="verilator", choices=["icarus", "verilator"])
+    vf.add_argument("--n", type=int, default=20_000, help="vectors beyond the specials (8-bit add/sub/mul: >= 65536 runs all pairs)")
+    vf.add_argument("--pipeline", type=int, default=0)
+    vf.add_argument("--seed", type=int, default=0)
+    vf.set_defaults(func=cmd_verify)
     ev.set_defaults(func=cmd_eval)
     d = sub.add_parser("demo", help="build, simulate and check the gates and integer blocks; print counts")
     d.add_argument("--vectors", type=int, default=10_000, help="random vectors per block (default 10000)")

@@ -55,15 +55,20 @@ def evaluate_lines(unit, infile, outfile, rm: str | None = None, engine: str = "
     """Evaluate every line of ``infile`` and write the results to ``outfile``."""
     ops = parse_lines(unit, infile)
     n = len(ops[unit.operands[0]])
-    if engine != "pysim":
+    if engine not in ("pysim", "icarus", "verilator"):
         raise EvalError(f"unknown engine {engine!r}")
-    sim = pysim.compile(unit.netlist)
+    sim = pysim.compile(unit.netlist) if engine == "pysim" else None
     hexw = -(-unit.fmt.width // 4)
     fmt = " ".join([f"{{:0{hexw}X}}"] * (len(unit.operands) + 1)) + " {:02X}\n"
     for start in range(0, n, BATCH):
         batch = {k: v[start:start + BATCH] for k, v in ops.items()}
         if unit.dynamic:
             batch["rm"] = np.full(len(batch["a"]), rm_code(rm or unit.rm), np.uint64)
-        out = sim.run(**batch)
+        if sim is not None:
+            out = sim.run(**batch)
+        else:     # RTL simulation through cocotb
+            from .verify import rtl_sim
+            r = rtl_sim.run(unit, engine, {k: batch[k] for k in unit.operands}, batch.get("rm"), compare=False)
+            out = {"y": r.y, "flags": r.flags}
         cols = [batch[k] for k in unit.operands] + [out["y"], out["flags"]]
         outfile.write("".join(fmt.format(*map(int, row)) for row in zip(*cols)))
