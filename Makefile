@@ -43,8 +43,10 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
+# The RTL regression: every operation and format, static RNE and dynamic, combinational and
+# pipelined, on Icarus and Verilator (summary table + build/regress.xml).
 regress: install
-	$(PY) -m pytest -q -m slow
+	$(PY) -m spikefp.verify.regress
 
 # The floating-point acceptance campaign: every format, operation and mode (~10 minutes).
 exhaustive: install
@@ -53,6 +55,7 @@ exhaustive: install
 bench: install
 	$(PY) benchmarks/pysim_throughput.py
 	$(PY) benchmarks/fp_units.py
+	$(PY) benchmarks/rtl_throughput.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -113,3 +113,23 @@ def test_eval_bad_input_one_line_error_exit_2_no_output(args, text, message):
     assert r.returncode == 2
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert r.stdout == ""
+
+
+def test_gen_writes_identical_verilog_and_manifest(tmp_path):
+    outs = []
+    for d in ("one", "two"):
+        r = run("gen", "fp8e4m3.mul", "--dynamic", "--pipeline", "2", "-o", str(tmp_path / d))
+        assert r.returncode == 0, r.stderr
+        outs.append({p.name: p.read_bytes() for p in (tmp_path / d).iterdir()})
+    assert outs[0] == outs[1]
+    assert set(outs[0]) == {"fp8e4m3_mul_dyn_p2.v", "fp8e4m3_mul_dyn_p2.json"}
+    man = json.loads(outs[0]["fp8e4m3_mul_dyn_p2.json"])
+    assert man["latency"] == 2 and man["rounding"] == "dynamic"
+
+
+def test_gen_bad_input_leaves_nothing(tmp_path):
+    r = run("gen", "fp8e4m3.div", "-o", str(tmp_path / "x"))
+    assert r.returncode == 2 and "unknown operation 'div'" in r.stderr
+    r = run("gen", "fp16.add", "--pipeline", "-2", "-o", str(tmp_path / "y"))
+    assert r.returncode == 2 and "pipeline must be a non-negative integer" in r.stderr
+    assert list(tmp_path.iterdir()) == []
