@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from amaranth import Const, Module, Signal
+from amaranth import Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -86,7 +86,7 @@ class NetlistComponent(wiring.Component):
             terms = []
             for x, w in zip(neu.inputs, neu.weights):
                 v = at(x, here - max(node_stage(x), 1)) if n_stage and x >= 2 else value[x]
-                terms.append(v if w == 1 else v * w)
+                terms.append(v if w == 1 else Mux(v, w, 0))
             total = sum(terms[1:], terms[0]) if terms else Const(0, 1)
             m.d.comb += s.eq(total >= neu.threshold)
             value[i] = s
