@@ -22,12 +22,29 @@ from functools import cached_property
 
 from .profile import Profile, get_profile
 
-__all__ = ["ZERO_NODE", "ONE_NODE", "Neuron", "Netlist", "NetlistError"]
+__all__ = ["atomic_write", "ZERO_NODE", "ONE_NODE", "Neuron", "Netlist", "NetlistError"]
 
 ZERO_NODE = 0
 ONE_NODE = 1
 FORMAT = "spikefp-netlist"
 FORMAT_VERSION = 1
+
+
+def atomic_write(path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file renamed into place: readers never
+    see half a file, and a failure leaves nothing behind."""
+    import os
+    import tempfile
+    path = os.fspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".spikefp-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 class NetlistError(ValueError):
@@ -242,17 +259,7 @@ class Netlist:
 
     def save(self, path) -> None:
         """Write `to_json` atomically (a temporary file renamed into place)."""
-        import os
-        import tempfile
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".netlist-")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(self.to_json())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic_write(path, self.to_json())
 
     @classmethod
     def load(cls, path) -> "Netlist":

@@ -16,12 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 
 from amaranth.back import verilog
 
 from . import __version__
 from .hdl.elaborate import NetlistComponent
+from .hdl.netlist import atomic_write
 
 __all__ = ["module_name", "generate", "write", "lint"]
 
@@ -61,18 +61,6 @@ def generate(unit, pipeline: int = 0) -> tuple[str, dict]:
     return text, manifest
 
 
-def _atomic_write(path: str, data: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".spikefp-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write(unit, out_dir: str, pipeline: int = 0) -> tuple[str, str]:
     """Write ``<module>.v`` and ``<module>.json`` into ``out_dir``; returns their paths.
 
@@ -82,8 +70,8 @@ def write(unit, out_dir: str, pipeline: int = 0) -> tuple[str, str]:
     os.makedirs(out_dir, exist_ok=True)
     v_path = os.path.join(out_dir, manifest["module"] + ".v")
     j_path = os.path.join(out_dir, manifest["module"] + ".json")
-    _atomic_write(v_path, text)
-    _atomic_write(j_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write(v_path, text)
+    atomic_write(j_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return v_path, j_path
 
 
