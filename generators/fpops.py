@@ -31,7 +31,7 @@ from . import adders
 from .fpcommon import Modes, finish, round_pack, unpack
 from .fpformat import FPFormat
 from .multiplier import direct_fits, multiply
-from .shifters import leading_zeros, shift_left, shift_right
+from .shifters import leading_zeros, shift_left, shift_right, thermometer_to_binary
 
 __all__ = ["add", "sub", "mul", "fma", "OPERATIONS"]
 
@@ -62,10 +62,27 @@ def _normalize(b: Builder, t, bound, e_top):
     else:
         shift = _min(b, leading_zeros(b, t), bound)
         n, _ = shift_left(b, t, shift, sticky=False)
-    ext = max(len(e_top), len(shift)) + 1
-    exp, _ = adders.sub(b, list(e_top) + [CONST0] * (ext - len(e_top)),
-                        list(shift) + [CONST0] * (ext - len(shift)))
-    return n, exp
+    return n, _sub_padded(b, e_top, shift)
+
+
+def _sub_padded(b: Builder, x, y) -> list[int]:
+    """x - y for unsigned bit vectors, zero-extended to a common width plus one bit."""
+    ext = max(len(x), len(y)) + 1
+    d, _ = adders.sub(b, list(x) + [CONST0] * (ext - len(x)), list(y) + [CONST0] * (ext - len(y)))
+    return d
+
+
+def _clamp_exponent(b: Builder, k):
+    """For a two's complement exponent k: (k < 0, max(k, 0), max(k, 0) + 1)."""
+    kneg = k[-1]
+    kpos = [b.neuron([(x, 1), (kneg, -1)], 1) for x in k[:-1]]
+    e1, _ = adders.increment(b, kpos)
+    return kneg, kpos, e1
+
+
+def _exp_terms(u, weight: int = 1):
+    """Weighted terms of an operand's effective exponent: the raw field, plus 1 when it is 0."""
+    return [(x, weight << i) for i, x in enumerate(u.field)] + [(~u.sig[-1], weight)]
 
 
 _DECODED_MAX_WIDTH = 16  # widest vector normalized through thermometer codes (n^2/2 neurons)
@@ -96,12 +113,7 @@ def _left_shift_decoded(b: Builder, t, bound):
         terms = [b.neuron([(t[i - v], 1), (m[v], 1), (m[v + 1], -1)], 2) if v else
                  b.neuron([(t[i], 1), (m[1], -1)], 1) for v in range(i + 1)]
         out.append(gates.or_(b, terms))
-    shift = []
-    for j in range(n.bit_length()):
-        on = 1 << j
-        terms = [t2 for a in range(on, n + 1, 2 * on) for t2 in ((m[a], 1), (m[min(a + on, n + 1)], -1))]
-        shift.append(b.neuron(terms, 1))
-    return out, shift
+    return out, thermometer_to_binary(b, m[:n + 1])
 
 
 def _normalize_signed(b: Builder, f: FPFormat, t, k):
@@ -112,9 +124,7 @@ def _normalize_signed(b: Builder, f: FPFormat, t, k):
     Returns (exponent bits, (significand, g, r, s)).
     """
     p = f.precision
-    kneg = k[-1]
-    kpos = [b.neuron([(x, 1), (kneg, -1)], 1) for x in k[:-1]]        # max(k, 0)
-    e1, _ = adders.increment(b, kpos)
+    kneg, kpos, e1 = _clamp_exponent(b, k)
     n, exp = _normalize(b, t, kpos, e1)
     window = n[len(n) - p - 2:]                         # p significand bits, guard, round
     amount = [gates.and_(b, [x, kneg]) for x in adders.negate(b, k)[:-1]]
@@ -152,9 +162,7 @@ def _align_decoded(b: Builder, f: FPFormat, A, B, window, eff_sub) -> list[int]:
     neurons reading the terms directly. Returns ``[sticky, round, guard, significand...]``.
     """
     w = len(window)
-    za, zb = ~A.sig[f.M], ~B.sig[f.M]             # effective exponent = field + [field == 0]
-    d = [(x, 1 << i) for i, x in enumerate(A.field)] + [(za, 1)]
-    d += [(x, -(1 << i)) for i, x in enumerate(B.field)] + [(zb, -1)]
+    d = _exp_terms(A) + _exp_terms(B, -1)           # ea - eb, effective exponents
     P = [None] + [b.neuron(d, v) for v in range(1, w + 1)] + [CONST0]
     N = [None] + [b.neuron([(x, -c) for x, c in d], v) for v in range(1, w + 1)] + [CONST0]
 
@@ -254,9 +262,7 @@ def _normalize_product_decoded(b: Builder, f: FPFormat, t, A, B, k):
     p = f.precision
     n = len(t)
     w = p + 2                                           # significand, guard, round
-    za, zb = ~A.sig[f.M], ~B.sig[f.M]
-    keff = [(x, 1 << i) for i, x in enumerate(A.field)] + [(za, 1)]
-    keff += [(x, 1 << i) for i, x in enumerate(B.field)] + [(zb, 1)]
+    keff = _exp_terms(A) + _exp_terms(B)
 
     def k_at_least(v):                                 # [k >= v], k = sum(keff) - bias
         return b.neuron(keff, v + f.bias)
@@ -297,17 +303,8 @@ def _normalize_product_decoded(b: Builder, f: FPFormat, t, A, B, k):
     sig, g, r = window[2:], window[1], window[0]
     s = gates.or_(b, sticky)
     # Exponent: k + 1 - left when k >= 0, else 1 (the smallest normal's exponent).
-    kneg = k[-1]
-    kpos = [b.neuron([(x, 1), (kneg, -1)], 1) for x in k[:-1]]
-    e1, _ = adders.increment(b, kpos)
-    left = []
-    for j in range(n.bit_length()):
-        on = 1 << j
-        left.append(b.neuron([t2 for a in range(on, n + 1, 2 * on)
-                              for t2 in ((m[a], 1), (m[min(a + on, n + 1)], -1))], 1))
-    ext = max(len(e1), len(left)) + 1
-    exp, _ = adders.sub(b, list(e1) + [CONST0] * (ext - len(e1)), list(left) + [CONST0] * (ext - len(left)))
-    return exp, (sig, g, r, s)
+    _, _, e1 = _clamp_exponent(b, k)
+    return _sub_padded(b, e1, thermometer_to_binary(b, m[:n + 1])), (sig, g, r, s)
 
 
 def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False, counter: str = "auto"):

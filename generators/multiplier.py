@@ -24,6 +24,7 @@ from __future__ import annotations
 from ..hdl import gates
 from ..hdl.builder import CONST0, Builder
 from .adders import add
+from .shifters import thermometer_to_binary
 
 __all__ = ["COUNTERS", "counter", "multiply"]
 
@@ -42,17 +43,7 @@ def counter(b: Builder, xs, style: str = "serial") -> list[int]:
             q[t] = b.neuron(ones + [(q[l], -(1 << l)) for l in range(t + 1, c)], 1 << t)
         return q
     if style == "parallel":
-        T = [None] + [gates.at_least(b, v, xs) for v in range(1, m + 1)]
-        bits = []
-        for t in range(c):
-            on = 1 << t
-            terms = []
-            for a in range(on, m + 1, 2 * on):
-                terms.append((T[a], 1))
-                if a + on <= m:
-                    terms.append((T[a + on], -1))
-            bits.append(b.neuron(terms, 1))
-        return bits
+        return thermometer_to_binary(b, [None] + [gates.at_least(b, v, xs) for v in range(1, m + 1)])
     raise ValueError(f"unknown counter style {style!r}; choose from {', '.join(COUNTERS)}")
 
 

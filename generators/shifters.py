@@ -27,7 +27,7 @@ from __future__ import annotations
 from ..hdl import gates
 from ..hdl.builder import CONST0, Builder
 
-__all__ = ["RADICES", "shift_right", "shift_left", "leading_zeros"]
+__all__ = ["RADICES", "shift_right", "shift_left", "leading_zeros", "thermometer_to_binary"]
 
 RADICES = (2, 4, 8)
 
@@ -99,14 +99,23 @@ def leading_zeros(b: Builder, x) -> list[int]:
         base = (v - 1) // fan * fan  # chain through z[base] when the profile limits fan-in
         lits = [~t for t in top[base:v]] + ([z[base]] if base else [])
         z.append(gates.and_(b, lits))
+    return thermometer_to_binary(b, z)
+
+
+def thermometer_to_binary(b: Builder, t) -> list[int]:
+    """Binary (LSB first) of the count in a thermometer code: ``t[v] = [count >= v]``, v = 1..n.
+
+    Bit j is 1 on the count intervals [a, a + 2^j) with a = 2^j mod 2^(j+1): one neuron adding
+    ``t_a - t_(a + 2^j)`` over them (each partial sum is 0 or 1, so wide codes split into an OR).
+    """
+    n = len(t) - 1
+    fan = (b.profile.max_fanin or n + 1) - 1
     count = []
     for j in range(n.bit_length()):
         period, on = 2 << j, 1 << j
-        pairs = [(z[a], z[a + on] if a + on <= n else CONST0)
-                 for a in range(on, n + 1, period)]
-        # Intervals are disjoint and z is a thermometer code, so each partial sum is 0 or 1.
+        pairs = [(t[a], t[a + on] if a + on <= n else CONST0) for a in range(on, n + 1, period)]
         per = max(1, fan // 2)
-        parts = [b.neuron([t for za, zb in pairs[i:i + per] for t in ((za, 1), (zb, -1))], 1)
+        parts = [b.neuron([u for ta, tb in pairs[i:i + per] for u in ((ta, 1), (tb, -1))], 1)
                  for i in range(0, len(pairs), per)]
         count.append(gates.or_(b, parts))
     return count
