@@ -163,9 +163,10 @@ def _io_lib():
     return _io
 
 
-def _split_words(call, words: int, threads: int = 2) -> None:
-    """Run ``call(w0, w1)`` over [0, words) on up to ``threads`` threads (ctypes drops the GIL)."""
-    step = max(1024, -(-words // threads))
+def _split_words(call, words: int, threads: int = 2, align: int = 1, min_step: int = 1024) -> None:
+    """Run ``call(w0, w1)`` over [0, words) on up to ``threads`` threads (ctypes drops the GIL);
+    range starts are multiples of ``align``."""
+    step = -(-max(min_step, -(-words // threads)) // align) * align
     ranges = [(w, min(words, w + step)) for w in range(0, words, step)]
     if len(ranges) <= 1:
         for r in ranges:
@@ -214,18 +215,10 @@ class NativeKernel:
             src = np.zeros((planes.shape[0], padded), np.uint64)
             src[:, :words] = planes
         dst = np.empty((n_out, padded), np.uint64)
-        step = -(-padded // (threads * LANES)) * LANES
-        ranges = [(w, min(padded, w + step)) for w in range(0, padded, step)]
 
-        def part(r):
-            if self._fn(src.ctypes.data, dst.ctypes.data, padded, r[0], r[1]):
+        def part(w0, w1):
+            if self._fn(src.ctypes.data, dst.ctypes.data, padded, w0, w1):
                 raise MemoryError("native kernel could not allocate its node buffer")
 
-        if len(ranges) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(len(ranges)) as pool:
-                list(pool.map(part, ranges))
-        else:
-            for r in ranges:
-                part(r)
+        _split_words(part, padded, threads, align=LANES, min_step=LANES)
         return dst[:, :words]
