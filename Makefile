@@ -5,8 +5,8 @@ PY    := $(VENV)/bin/python
 PIP   := $(PY) -m pip
 # Debian tools the project drives (Verilog simulation, synthesis, place-and-route, and the
 # C compiler of the exact engine's native back-end).
-APT_TOOLS    := iverilog yosys nextpnr-ice40 gcc
-APT_PACKAGES := iverilog yosys nextpnr-ice40 gcc
+APT_TOOLS    := iverilog yosys nextpnr-ice40 gcc ccache
+APT_PACKAGES := iverilog yosys nextpnr-ice40 gcc ccache
 STAMP_APT := $(VENV)/.apt-stamp
 STAMP_PIP := $(VENV)/.pip-stamp
 # A local wheel directory (if the machine has one) lets pip find torch without a download.

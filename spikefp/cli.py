@@ -3,7 +3,7 @@
     spikefp list                       operations, formats, rounding modes, profiles
     spikefp stats UNIT                 neurons, synapses, depth, max fan-in, max |weight| of a unit
     spikefp eval UNIT                  TestFloat-style lines on stdin -> operands, result, flags
-    spikefp gen UNIT -o DIR            Verilog module and JSON manifest (--pipeline N register stages)
+    spikefp gen UNIT -o DIR            Verilog module and JSON manifest (--pipeline N, --backend)
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
     spikefp block NAME --width N       counts of one block (--profile P, --param k=v, --json)
@@ -78,7 +78,7 @@ def cmd_gen(args) -> int:
     from .rtl import write
     u = _unit(args)
     try:
-        v, j = write(u, args.output, args.pipeline)
+        v, j = write(u, args.output, args.pipeline, args.backend)
     except (ValueError, OSError) as e:
         raise CLIError(str(e)) from None
     print(v)
@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     gn = sub.add_parser("gen", help="write a unit's Verilog module and JSON manifest")
     unit_args(gn)
     gn.add_argument("--pipeline", type=int, default=0, help="register stages (latency in cycles, default 0)")
+    gn.add_argument("--backend", choices=("netlist", "amaranth"), default="netlist",
+                    help="Verilog writer: netlist (default; one statement per neuron, fastest to simulate) "
+                         "or amaranth (the Amaranth component through Yosys); proved equivalent")
     gn.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     gn.set_defaults(func=cmd_gen)
     ev = sub.add_parser("eval", help="evaluate TestFloat-style hex lines from stdin")

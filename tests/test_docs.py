@@ -10,7 +10,7 @@ MODULES = [
     "spikefp.hdl.builder", "spikefp.hdl.gates", "spikefp.pysim", "spikefp.pysim.exact",
     "spikefp.pysim.program", "spikefp.generators", "spikefp.generators.adders",
     "spikefp.generators.shifters", "spikefp.generators.multiplier", "spikefp.generators.blocks",
-    "spikefp.hdl.elaborate", "spikefp.rtl", "spikefp.units", "spikefp.evaluate", "spikefp.verify.reference",
+    "spikefp.hdl.elaborate", "spikefp.hdl.verilog", "spikefp.rtl", "spikefp.units", "spikefp.evaluate", "spikefp.verify.reference",
     "spikefp.verify.mpfr_ref", "spikefp.verify.fastref", "spikefp.verify.vectors", "spikefp.verify.check",
     "spikefp.verify.rtl_sim",
     "spikefp.generators.fpformat", "spikefp.generators.fpcommon", "spikefp.generators.fpops", "spikefp.pysim.native",
