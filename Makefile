@@ -3,8 +3,8 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 PIP   := $(PY) -m pip
-# Debian tools the project drives (Verilog simulation, synthesis, place-and-route, and the
-# C compiler of the exact engine's native back-end).
+# Debian tools the project drives (Verilog simulation, synthesis, place-and-route, the
+# C compiler of the exact engine's native back-end, and ccache for Verilator rebuilds).
 APT_TOOLS    := iverilog yosys nextpnr-ice40 gcc ccache
 APT_PACKAGES := iverilog yosys nextpnr-ice40 gcc ccache
 STAMP_APT := $(VENV)/.apt-stamp

@@ -11,7 +11,7 @@ import pytest
 import spikefp
 from spikefp import pysim
 from spikefp.hdl import Neuron
-from spikefp.verify import check, rtl_sim, vectors
+from spikefp.verify import check, regress, rtl_sim, vectors, verilator_harness
 
 
 @pytest.mark.parametrize("sim", rtl_sim.SIMULATORS)
@@ -29,11 +29,13 @@ def test_pipelined_dynamic_unit_one_vector_per_clock():
     assert r.vectors == len(v["a"])
 
 
-def test_a_mutated_neuron_is_caught_by_engine_and_rtl(tmp_path):
+@pytest.fixture(scope="module")
+def broken_unit():
+    """fp8e5m2.add with one neuron's threshold raised: the first such mutation that matters."""
     u = spikefp.unit("fp8e5m2.add")
     net = u.netlist
     v = vectors.exhaustive(u.fmt)
-    for k in range(len(net.neurons) // 2, len(net.neurons)):   # the first mutation that matters
+    for k in range(len(net.neurons) // 2, len(net.neurons)):
         neu = net.neurons[k]
         bad = type(net)(net.inputs, net.outputs,
                         net.neurons[:k] + [Neuron(neu.inputs, neu.weights, neu.threshold + 1)] + net.neurons[k + 1:])
@@ -41,12 +43,45 @@ def test_a_mutated_neuron_is_caught_by_engine_and_rtl(tmp_path):
         broken.__dict__["netlist"] = bad
         engine_report = check.check(broken, v)
         if engine_report.mismatches:
-            break
+            return broken, v, engine_report
+    raise AssertionError("no single-threshold mutation changed fp8e5m2.add")
+
+
+def test_a_mutated_neuron_is_caught_by_engine_and_rtl(broken_unit, tmp_path):
+    broken, v, engine_report = broken_unit
     assert engine_report.mismatches > 0 and engine_report.first
     rtl_report = rtl_sim.run(broken, "verilator", v, build_root=tmp_path)
     assert rtl_report.mismatches == engine_report.mismatches
     assert "mismatches" in str(rtl_report) and "vector " in rtl_report.message
     assert "expected y=" in rtl_report.message and "RTL gave y=" in rtl_report.message
+    y, f = verilator_harness.run(broken, v, build_root=tmp_path)
+    ey, ef = check.expected(broken, v)
+    assert np.count_nonzero((y != ey) | (f != ef)) == engine_report.mismatches
+
+
+def test_a_mutated_neuron_is_caught_by_the_regression_summary(broken_unit, monkeypatch, tmp_path, capsys):
+    broken, _, engine_report = broken_unit
+    monkeypatch.setattr(regress, "unit", lambda name, dynamic=False: broken)
+    monkeypatch.setattr(rtl_sim, "BUILD_ROOT", tmp_path)
+    junit = tmp_path / "regress.xml"
+    status = regress.main(["--formats", "fp8e5m2", "--ops", "add", "--modes", "rne", "--sims", "verilator",
+                           "--n-pipelined", "200", "--jobs", "1", "--junit", str(junit)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert f"{engine_report.mismatches} mismatches; first: vector " in out     # the exhaustive runs
+    summary = [line.split() for line in out.splitlines() if line.startswith("fp8e5m2.add ")]
+    assert [row[4] for row in summary] == ["cocotb", "cocotb", "c++"]
+    assert int(summary[0][6]) == int(summary[2][6]) == engine_report.mismatches
+    assert "failure" in junit.read_text() and "RTL gave y=" in junit.read_text()
+
+
+def test_verilator_harness_streams_pipelined_dynamic_unit():
+    u = spikefp.unit("fp8e4m3.mul", dynamic=True)
+    v = vectors.exhaustive(u.fmt)
+    rm = np.arange(len(v["a"])) % 8
+    y, f = verilator_harness.run(u, v, rm, pipeline=3)
+    ey, ef = check.expected(u, v, rm)
+    assert len(y) == 65536 and np.array_equal(y, ey) and np.array_equal(f, ef)
 
 
 def test_eval_verilator_output_identical_to_pysim():

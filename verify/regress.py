@@ -2,11 +2,19 @@
 on Icarus and Verilator, each run checked against the IEEE reference and the exact engine.
 
     python -m spikefp.verify.regress [--sims icarus verilator] [--formats ...] [--ops ...]
-                                     [--n 20000] [--pipeline 3] [--junit build/regress.xml]
+                                     [--modes rne dynamic] [--n 20000] [--n-pipelined 2000]
+                                     [--pipeline 3] [--jobs 2] [--no-exhaustive]
+                                     [--junit build/regress.xml]
 
-Prints one progress line per run, then a summary table (unit, mode, pipeline, simulator,
-vectors, mismatches, seconds) and writes JUnit XML. 8-bit add/sub/mul run all 65,536 operand
-pairs on Verilator. Exit status 1 if any run mismatches.
+Every unit runs the cocotb testbench on each simulator: ``--n`` boundary-weighted and random
+vectors (plus all special-value combinations) combinational, ``--n-pipelined`` streamed one
+per clock into the pipelined module. On Verilator, 8-bit formats are also run exhaustively
+(every operand pair or FMA triple, and for dynamic units every one of them under all 8 ``rm``
+codes) through `spikefp.verify.verilator_harness`, the same Verilated RTL driven from C++,
+since 2^27 FMA vectors through cocotb would take hours. Runs go to ``--jobs`` worker
+processes, largest first; one progress line per run, then a summary table (unit, mode,
+pipeline, simulator, driver, vectors, mismatches, seconds) and JUnit XML. Exit status 1 if
+any run mismatches or fails.
 """
 
 from __future__ import annotations
@@ -16,67 +24,193 @@ import os
 import sys
 import time
 import xml.etree.ElementTree as ET
+import zlib
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..generators.fpformat import FORMATS
-from ..units import OPERATIONS, unit
+from ..units import OPERATIONS, format_by_name, unit
 from . import rtl_sim, vectors
 
-__all__ = ["main", "plan"]
+__all__ = ["main", "plan", "Run", "CORE_OPS"]
+
+CORE_OPS = ("add", "sub", "mul", "fma")
 
 
-def plan(formats, ops, sims, pipeline: int):
+@dataclass(frozen=True)
+class Run:
+    fmt: str
+    op: str
+    dynamic: bool
+    pipeline: int
+    sim: str
+    driver: str          # "cocotb" or "c++" (exhaustive through the Verilator harness)
+    n: int               # vectors beyond the specials (cocotb runs)
+
+    def unit(self):
+        return unit(f"{self.fmt}.{self.op}", dynamic=self.dynamic)
+
+    @property
+    def mode(self) -> str:
+        return self.unit().mode
+
+    @property
+    def label(self) -> str:
+        return f"{self.fmt}.{self.op} {self.mode} p{self.pipeline} {self.sim} {self.driver}"
+
+    def cost(self) -> float:
+        """A rough relative run time, to start the largest runs first."""
+        u = self.unit()
+        neurons = u.stats()["neurons"]
+        if self.driver == "c++":
+            return neurons * (1 << (u.operand_bits * u.arity + 3 * self.dynamic)) / 200
+        per_vector = 1.0 if self.sim == "icarus" else 0.05
+        return neurons * self.n * per_vector + (neurons * 20 if self.sim == "verilator" else 0)
+
+
+def plan(formats, ops, sims, pipeline: int, n: int, n_pipelined: int, exhaustive: bool = True,
+         modes=("rne", "dynamic")) -> list[Run]:
+    runs = []
     for fmt in formats:
         for op in ops:
-            for dynamic in (False, True):
+            rounds = unit(f"{fmt}.{op}").rounds
+            for dynamic in [m == "dynamic" for m in modes if rounds or m == "rne"]:
                 for p in (0, pipeline):
                     for sim in sims:
-                        yield fmt, op, dynamic, p, sim
+                        runs.append(Run(fmt, op, dynamic, p, sim, "cocotb", n if p == 0 else n_pipelined))
+                if exhaustive and "verilator" in sims and format_by_name(fmt).width <= 8:
+                    runs.append(Run(fmt, op, dynamic, 0, "verilator", "c++", 0))
+    return runs
+
+
+def _exhaustive_chunks(u, chunk: int = 1 << 20):
+    """Every operand tuple (and every rm code when dynamic), ``chunk`` vectors at a time.
+
+    Chunks of 8 MB arrays are reused by the allocator; fresh 100 MB arrays cost more in
+    page faults on this kind of virtual machine than the simulation itself.
+    """
+    w = u.operand_bits
+    mask = np.uint64((1 << w) - 1)
+    for code in (range(8) if u.dynamic else [None]):
+        for start in range(0, 1 << (w * u.arity), chunk):
+            tuples = np.arange(start, min(start + chunk, 1 << (w * u.arity)), dtype=np.uint64)
+            ops = {name: (tuples >> np.uint64(w * i)) & mask for i, name in enumerate(u.operands)}
+            yield ops, (None if code is None else np.full(len(tuples), code, np.uint64))
+
+
+def _first_mismatch(u, ops, rm, which, y, f, ey, ef) -> str:
+    i = int(np.flatnonzero((y != ey) | (f != ef))[0])
+    hexw, yhexw = -(-u.operand_bits // 4), -(-u.result_bits // 4)
+    operands = " ".join(f"{k}={int(ops[k][i]):0{hexw}x}" for k in u.operands)
+    operands += f" rm={int(rm[i])}" if rm is not None else ""
+    return (f"vector {i} ({operands}): {which} expected y={int(ey[i]):0{yhexw}x} flags={int(ef[i]):02x}, "
+            f"RTL gave y={int(y[i]):0{yhexw}x} flags={int(f[i]):02x}")
+
+
+def _run_exhaustive(u) -> tuple[int, int, str]:
+    from .. import pysim
+    from . import check, verilator_harness
+    engine = pysim.compile(u.netlist)
+    total = bad = 0
+    message = ""
+    for ops, rm in _exhaustive_chunks(u):
+        y, f = verilator_harness.run(u, ops, rm)
+        ey, ef = check.expected(u, ops, rm)
+        eng = engine.run(**ops, **({"rm": rm} if rm is not None else {}))
+        for which, ry, rf in (("ref", ey, ef), ("eng", eng["y"], eng["flags"])):
+            wrong = (y != ry) | (f != rf)
+            if wrong.any() and not message:
+                message = _first_mismatch(u, ops, rm, which, y, f, ry, rf)
+        bad += int(np.count_nonzero((y != ey) | (f != ef) | (y != eng["y"]) | (f != eng["flags"])))
+        total += len(y)
+    return total, bad, (f"{bad} mismatches; first: {message}" if bad else "")
+
+
+def execute(r: Run) -> tuple[Run, int, int, float, str]:
+    """One run in a worker: (run, vectors, mismatches, seconds, failure message)."""
+    t = time.perf_counter()
+    try:
+        u = r.unit()
+        if r.driver == "c++":
+            n, bad, msg = _run_exhaustive(u)
+        else:
+            if u.operand_bits * u.arity <= 16 and r.sim == "verilator" and r.pipeline == 0:
+                v = vectors.exhaustive_for(u)
+            else:
+                v = vectors.for_unit(u, r.n, seed=zlib.crc32(f"{r.fmt}.{r.op}".encode()) % 997)
+            rm = np.arange(len(v["a"])) % 8 if r.dynamic else None
+            rep = rtl_sim.run(u, r.sim, v, rm, pipeline=r.pipeline)
+            n, bad, msg = rep.vectors, rep.mismatches, (rep.message if rep.mismatches else "")
+    except Exception as e:     # a broken build or simulator is a failed run, not a crashed regression
+        return r, 0, -1, time.perf_counter() - t, f"{type(e).__name__}: {e}"
+    return r, n, bad, time.perf_counter() - t, msg
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m spikefp.verify.regress", description=__doc__.splitlines()[0])
     ap.add_argument("--sims", nargs="+", default=list(rtl_sim.SIMULATORS), choices=rtl_sim.SIMULATORS)
-    ap.add_argument("--formats", nargs="+", default=list(FORMATS))
-    ap.add_argument("--ops", nargs="+", default=list(OPERATIONS), choices=list(OPERATIONS))
-    ap.add_argument("--n", type=int, default=20_000, help="vectors beyond the specials per run")
+    ap.add_argument("--formats", nargs="+", default=list(FORMATS), choices=list(FORMATS))
+    ap.add_argument("--ops", nargs="+", default=list(CORE_OPS), choices=list(OPERATIONS),
+                    help=f"operations (default: {' '.join(CORE_OPS)})")
+    ap.add_argument("--modes", nargs="+", default=["rne", "dynamic"], choices=["rne", "dynamic"],
+                    help="static round-to-nearest-even units, dynamic-rm units, or both")
+    ap.add_argument("--n", type=int, default=20_000, help="vectors beyond the specials per combinational run")
+    ap.add_argument("--n-pipelined", type=int, default=2_000, help="vectors beyond the specials per pipelined run")
     ap.add_argument("--pipeline", type=int, default=3, help="register stages of the pipelined runs")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")
+    ap.add_argument("--no-exhaustive", action="store_true", help="skip the exhaustive 8-bit Verilator runs")
     ap.add_argument("--junit", default=os.path.join("build", "regress.xml"))
     args = ap.parse_args(argv)
+    if args.pipeline < 1 or args.n < 1 or args.n_pipelined < 1 or args.jobs < 1:
+        ap.error("--pipeline, --n, --n-pipelined and --jobs must be positive")
+    runs = plan(args.formats, args.ops, args.sims, args.pipeline, args.n, args.n_pipelined,
+                not args.no_exhaustive, args.modes)
+    for sim in args.sims:
+        rtl_sim.setup_simulator(sim)       # fail loudly before any work if a simulator is missing
+    print(f"{len(runs)} runs on {args.jobs} worker(s)", flush=True)
     rows = []
-    suite = ET.Element("testsuite", name="spikefp-rtl-regression")
     t_all = time.perf_counter()
-    for fmt, op, dynamic, p, sim in plan(args.formats, args.ops, args.sims, args.pipeline):
-        u = unit(f"{fmt}.{op}", dynamic=dynamic)
-        if u.fmt.width <= 8 and op != "fma" and sim == "verilator":
-            v = vectors.exhaustive(u.fmt)
-        else:
-            v = vectors.mixed(u.fmt, op, args.n, seed=hash((fmt, op)) % 997)
-        rm = np.arange(len(v["a"])) % 8 if dynamic else None
-        t = time.perf_counter()
-        r = rtl_sim.run(u, sim, v, rm, pipeline=p)
-        dt = time.perf_counter() - t
-        mode = "dynamic" if dynamic else "rne"
-        rows.append((u.name, mode, p, sim, r.vectors, r.mismatches, dt))
-        print(f"[{len(rows)}] {u.name} {mode} p{p} {sim}: {r.vectors:,} vectors, {r.mismatches} mismatches, "
-              f"{dt:.1f}s", flush=True)
-        case = ET.SubElement(suite, "testcase", classname=u.name, name=f"{mode}_p{p}_{sim}", time=f"{dt:.3f}")
-        if r.mismatches:
-            ET.SubElement(case, "failure", message=r.message or f"{r.mismatches} mismatches")
+    ordered = sorted(runs, key=Run.cost, reverse=True)
+    if args.jobs == 1:
+        results = map(execute, ordered)
+    else:
+        pool = ProcessPoolExecutor(max_workers=args.jobs)
+        results = (fut.result() for fut in as_completed([pool.submit(execute, r) for r in ordered]))
+    for r, n, bad, dt, msg in results:
+        rows.append((r, n, bad, dt, msg))
+        status = "ERROR " + msg if bad < 0 else f"{bad} mismatches" + (f" ({msg})" if bad else "")
+        print(f"[{len(rows)}/{len(runs)} {(time.perf_counter() - t_all) / 60:5.1f} min] {r.label}: "
+              f"{n:,} vectors, {status}, {dt:.1f}s", flush=True)
+    if args.jobs > 1:
+        pool.shutdown()
     total = time.perf_counter() - t_all
-    failures = sum(1 for row in rows if row[5])
-    suite.set("tests", str(len(rows)))
-    suite.set("failures", str(failures))
-    suite.set("time", f"{total:.1f}")
-    os.makedirs(os.path.dirname(args.junit) or ".", exist_ok=True)
-    ET.ElementTree(suite).write(args.junit, encoding="unicode")
-    print(f"\n{'unit':14s} {'mode':8s} {'pipe':>4s} {'sim':10s} {'vectors':>9s} {'mismatches':>10s} {'s':>7s}")
-    for name, mode, p, sim, n, bad, dt in rows:
-        print(f"{name:14s} {mode:8s} {p:4d} {sim:10s} {n:9,d} {bad:10d} {dt:7.1f}")
-    print(f"\n{len(rows)} runs, {sum(r[4] for r in rows):,} vectors, {failures} with mismatches, "
-          f"{total / 60:.1f} minutes; JUnit XML: {args.junit}")
+    rows.sort(key=lambda row: runs.index(row[0]))
+    failures = sum(1 for row in rows if row[2])
+    _write_junit(args.junit, rows, total, failures)
+    print(f"\n{'unit':14s} {'mode':8s} {'pipe':>4s} {'sim':10s} {'driver':6s} {'vectors':>12s} {'mismatches':>10s} {'s':>7s}")
+    for r, n, bad, dt, _ in rows:
+        shown = "error" if bad < 0 else str(bad)
+        print(f"{r.fmt + '.' + r.op:14s} {r.mode:8s} {r.pipeline:4d} {r.sim:10s} {r.driver:6s} {n:12,d} {shown:>10s} {dt:7.1f}")
+    print(f"\n{len(rows)} runs, {sum(row[1] for row in rows):,} vectors, {failures} failed, "
+          f"{total / 60:.1f} minutes on {args.jobs} worker(s); JUnit XML: {args.junit}")
     return 1 if failures else 0
+
+
+def _write_junit(path, rows, total, failures):
+    suite = ET.Element("testsuite", name="spikefp-rtl-regression", tests=str(len(rows)),
+                       failures=str(failures), time=f"{total:.1f}")
+    for r, n, bad, dt, msg in rows:
+        case = ET.SubElement(suite, "testcase", classname=f"{r.fmt}.{r.op}",
+                             name=f"{r.mode}_p{r.pipeline}_{r.sim}_{r.driver}", time=f"{dt:.3f}")
+        ET.SubElement(case, "system-out").text = f"{n} vectors"
+        if bad:
+            ET.SubElement(case, "error" if bad < 0 else "failure", message=msg or f"{bad} mismatches")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    ET.ElementTree(suite).write(tmp, encoding="unicode")
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
