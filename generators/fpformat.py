@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["FPFormat", "FORMATS", "get_format", "ROUNDING_MODES", "rm_code", "FLAG_NV", "FLAG_DZ",
+__all__ = ["FPFormat", "FORMATS", "get_format", "IntFormat", "INT_FORMATS", "get_int_format", "ROUNDING_MODES", "rm_code", "FLAG_NV", "FLAG_DZ",
            "FLAG_OF", "FLAG_UF", "FLAG_NX"]
 
 # RISC-V frm encoding (0-4); codes 5-7 are invalid and give NV with the canonical NaN.
@@ -139,3 +139,46 @@ def get_format(name: str | FPFormat) -> FPFormat:
     if 1 + E + M > 64:
         raise ValueError(f"format {name!r}: {1 + E + M} bits is wider than 64")
     return FPFormat(name, E, M)
+
+
+@dataclass(frozen=True)
+class IntFormat:
+    """A two's-complement (``signed``) or unsigned integer of ``width`` bits: conversion operands.
+
+    >>> get_int_format("i32").min, get_int_format("u32").max
+    (-2147483648, 4294967295)
+    """
+
+    name: str
+    width: int
+    signed: bool
+
+    @property
+    def min(self) -> int:
+        return -(1 << (self.width - 1)) if self.signed else 0
+
+    @property
+    def max(self) -> int:
+        return (1 << (self.width - 1 if self.signed else self.width)) - 1
+
+    def value(self, bits: int) -> int:
+        """The integer a bit pattern holds."""
+        return bits - (1 << self.width) if self.signed and bits >> (self.width - 1) else bits
+
+    def bits(self, value: int) -> int:
+        """The bit pattern of an in-range integer."""
+        return value & ((1 << self.width) - 1)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+INT_FORMATS = {n: IntFormat(n, int(n[1:]), n[0] == "i") for n in ("i32", "u32", "i64", "u64")}
+
+
+def get_int_format(name: str | IntFormat) -> IntFormat:
+    if isinstance(name, IntFormat):
+        return name
+    if name not in INT_FORMATS:
+        raise ValueError(f"unknown integer format {name!r}; integer formats: {', '.join(INT_FORMATS)}")
+    return INT_FORMATS[name]

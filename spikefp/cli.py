@@ -49,14 +49,16 @@ def _unit(args):
 
 
 def cmd_list(args) -> int:
-    from .generators.fpformat import FORMATS, ROUNDING_MODES
+    from .generators.fpformat import FORMATS, INT_FORMATS, ROUNDING_MODES
     from .hdl import PROFILES
     from .units import OPERATIONS, PARAMS
-    print("operations: " + " ".join(OPERATIONS))
+    print("operations: " + " ".join(OPERATIONS) + " to_<format> (conversions)")
     print("formats:    " + " ".join(FORMATS) + "  (and any e<E>m<M>, E 2..11, M 1..52)")
     print("rounding:   " + " ".join(ROUNDING_MODES) + "  (static, or --dynamic: rm port, codes 0-4; 5-7 give NV)")
     print("profiles:   " + " ".join(PROFILES))
-    print("units:      <format>.<operation>, e.g. fp32.add, fp8e4m3.mul, e6m9.fma")
+    print("integers:   " + " ".join(INT_FORMATS) + "  (conversion operands and results, two's-complement hex)")
+    print("units:      <format>.<operation>, e.g. fp32.add, fp8e4m3.mul, e6m9.fma, fp16.lt, fp32.to_fp16, i32.to_fp64")
+    print("            eq lt le min max classify and exact conversions never round: no --rm/--dynamic")
     for op, params in PARAMS.items():
         print(f"  {op:4s} parameters: " + ", ".join(f"{k}={'|'.join(map(str, v))}" for k, v in params.items()))
     return 0
@@ -68,7 +70,7 @@ def cmd_stats(args) -> int:
     if args.json:
         print(json.dumps(stats, sort_keys=True))
     else:
-        print(f"{u.name} ({'dynamic rm' if u.dynamic else u.rm}, profile {u.profile.name}): module {u.module_name}")
+        print(f"{u.name} ({u.mode}, profile {u.profile.name}): module {u.module_name}")
         for k, v in stats.items():
             print(f"  {k:11s} {v}")
     return 0
@@ -91,12 +93,12 @@ def cmd_verify(args) -> int:
     u = _unit(args)
     if args.n < 1:
         raise CLIError(f"--n must be >= 1, got {args.n}")
-    if u.fmt.width <= 8 and u.op != "fma" and args.n >= 65536:
-        v = vectors.exhaustive(u.fmt)
+    if u.fmt.width * u.arity <= 16 and args.n >= 1 << (u.fmt.width * u.arity):
+        v = vectors.exhaustive_for(u)
     else:
-        v = vectors.mixed(u.fmt, u.op, args.n, seed=args.seed)
+        v = vectors.for_unit(u, args.n, seed=args.seed)
     n = len(v["a"])
-    print(f"{u.name} ({'dynamic rm' if u.dynamic else u.rm}), pipeline {args.pipeline}, {args.sim}: "
+    print(f"{u.name} ({u.mode}), pipeline {args.pipeline}, {args.sim}: "
           f"{n:,} vectors (specials, boundary, random); building and simulating...", file=sys.stderr, flush=True)
     try:
         r = rtl_sim.run(u, args.sim, v, pipeline=args.pipeline)

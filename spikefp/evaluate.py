@@ -30,7 +30,7 @@ class EvalError(ValueError):
 
 def parse_lines(unit, lines) -> dict[str, np.ndarray]:
     n_ops = len(unit.operands)
-    width = unit.fmt.width
+    width = unit.operand_bits
     cols: list[list[int]] = [[] for _ in range(n_ops)]
     for lineno, line in enumerate(lines, 1):
         fields = line.split()
@@ -58,8 +58,8 @@ def evaluate_lines(unit, infile, outfile, rm: str | None = None, engine: str = "
     if engine not in ("pysim", "icarus", "verilator"):
         raise EvalError(f"unknown engine {engine!r}")
     sim = pysim.compile(unit.netlist) if engine == "pysim" else None
-    hexw = -(-unit.fmt.width // 4)
-    fmt = " ".join([f"{{:0{hexw}X}}"] * (len(unit.operands) + 1)) + " {:02X}\n"
+    hexw, yhexw = -(-unit.operand_bits // 4), -(-unit.result_bits // 4)
+    fmt = " ".join([f"{{:0{hexw}X}}"] * len(unit.operands) + [f"{{:0{yhexw}X}}"]) + " {:02X}\n"
     for start in range(0, n, BATCH):
         batch = {k: v[start:start + BATCH] for k, v in ops.items()}
         if unit.dynamic:

@@ -57,7 +57,7 @@ def generate(unit, pipeline: int = 0, backend: str = "netlist") -> tuple[str, di
         "unit": unit.name,
         "format": {"name": unit.fmt.name, "exponent_bits": unit.fmt.E, "fraction_bits": unit.fmt.M},
         "operation": unit.op,
-        "rounding": "dynamic" if unit.dynamic else unit.rm,
+        "rounding": unit.mode,
         "profile": unit.profile.name,
         "params": {k: v for k, v in sorted(unit.params.items())},
         "pipeline": pipeline,

@@ -103,7 +103,7 @@ def test_eval_matches_reference_line_by_line():
     (["eval", "fp16.add"], "3C00 13C00\n", "line 1: operand '13C00' is wider than fp16's 16 bits"),
     (["eval", "fp16.add", "--rm", "near"], "3C00 3C00\n", "unknown rounding mode 'near'"),
     (["eval", "fp17.add"], "3C00 3C00\n", "unknown format 'fp17'"),
-    (["eval", "fp16.div"], "3C00 3C00\n", "unknown operation 'div'"),
+    (["eval", "fp16.pow"], "3C00 3C00\n", "unknown operation 'pow'"),
     (["stats", "e2m60.add"], "", "fraction width 60 is out of range 1..52"),
     (["stats", "fp16.mul", "--param", "counter=direct"], "", "direct multiplication of 11 x 11 bits does not fit"),
     (["stats", "fp16.add", "--param", "align=fast"], "", "fp16.add: align='fast' is not one of"),
@@ -128,8 +128,8 @@ def test_gen_writes_identical_verilog_and_manifest(tmp_path):
 
 
 def test_gen_bad_input_leaves_nothing(tmp_path):
-    r = run("gen", "fp8e4m3.div", "-o", str(tmp_path / "x"))
-    assert r.returncode == 2 and "unknown operation 'div'" in r.stderr
+    r = run("gen", "fp8e4m3.pow", "-o", str(tmp_path / "x"))
+    assert r.returncode == 2 and "unknown operation 'pow'" in r.stderr
     r = run("gen", "fp16.add", "--pipeline", "-2", "-o", str(tmp_path / "y"))
     assert r.returncode == 2 and "pipeline must be a non-negative integer" in r.stderr
     assert list(tmp_path.iterdir()) == []

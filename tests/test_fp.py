@@ -217,8 +217,16 @@ def test_area_depth_trade_offs_are_parameters(name, param, values):
 def test_unit_api_errors():
     with pytest.raises(ValueError, match="unknown format 'fp9'"):
         spikefp.unit("fp9.add")
-    with pytest.raises(ValueError, match="unknown operation 'div'"):
-        spikefp.unit("fp32.div")
+    with pytest.raises(ValueError, match="unknown operation 'pow'"):
+        spikefp.unit("fp32.pow")
+    with pytest.raises(ValueError, match="fp32.lt never rounds"):
+        spikefp.unit("fp32.lt", dynamic=True)
+    with pytest.raises(ValueError, match="integer formats only take conversions"):
+        spikefp.unit("i32.add")
+    with pytest.raises(ValueError, match="unknown format 'fp12'"):
+        spikefp.unit("fp32.to_fp12")
+    with pytest.raises(ValueError, match="a conversion needs two different formats"):
+        spikefp.unit("fp32.to_fp32")
     with pytest.raises(ValueError, match="unknown rounding mode 'nearest'"):
         spikefp.unit("fp32.add", rm="nearest")
     with pytest.raises(ValueError, match="exponent width 12 is out of range 2..11"):

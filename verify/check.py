@@ -20,7 +20,7 @@ from .. import pysim
 from ..generators.fpformat import FLAG_NV, ROUNDING_MODES, rm_code as reference_code
 from . import fastref, reference
 
-__all__ = ["CheckReport", "check", "expected", "mode_names"]
+__all__ = ["CheckReport", "check", "expected", "mode_names", "reference_fn"]
 
 
 @dataclass
@@ -42,12 +42,31 @@ def mode_names(rm_codes) -> list[str]:
     return [ROUNDING_MODES[c] if c < 5 else reference.INVALID_RM for c in rm_codes]
 
 
+def reference_fn(fmt, op: str, saturate: bool = False, module=reference):
+    """``fn(*operand bits, rm) -> (y, flags)``: ``op`` on ``fmt`` by a reference ``module``.
+
+    ``module`` is `spikefp.verify.reference` or the independent `spikefp.verify.mpfr_ref`;
+    operations that never round ignore ``rm``; ``op`` may be a conversion ``to_<format>``.
+    """
+    if op.startswith("to_"):
+        from ..units import format_by_name
+        dst = format_by_name(op[3:])
+        return lambda a, rm: module.convert(fmt, dst, a, rm, saturate)
+    if op in module.ORDER_OPS:
+        fn = module.ORDER_OPS[op]
+        fn = fn[1] if isinstance(fn, tuple) else fn
+        return lambda *args: fn(fmt, *args[:-1])
+    fn = module.OPS[op]
+    fn = fn[1] if isinstance(fn, tuple) else fn
+    return lambda *args: fn(fmt, *args, saturate)
+
+
 def _expected_chunk(args):
     fmt, op, modes, saturate, cols = args
-    fn = reference.OPS[op][1]
+    fn = reference_fn(fmt, op, saturate)
     ys, fl = [], []
     for i, rm in enumerate(modes):
-        y, f = fn(fmt, *(int(c[i]) for c in cols), rm, saturate)
+        y, f = fn(*(int(c[i]) for c in cols), rm)
         ys.append(y)
         fl.append(f)
     return ys, fl
@@ -61,7 +80,7 @@ def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
     """
     n = len(ops["a"])
     sat = bool(unit.params.get("saturate", False))
-    if fastref.supported(unit.fmt):
+    if unit.op in fastref.OPS and fastref.supported(unit.fmt):
         cols = [np.asarray(ops[k], dtype=np.uint64) for k in unit.operands]
         codes = np.full(n, reference_code(unit.rm), np.uint64) if rm_codes is None else np.asarray(rm_codes)
         y = np.empty(n, np.uint64)
@@ -106,12 +125,12 @@ def check(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int | None = No
     got = sim.run(**inputs)
     ey, ef = expected(unit, ops, rm_codes if unit.dynamic else None, jobs)
     bad = np.nonzero((got["y"] != ey) | (got["flags"] != ef))[0]
-    hexw = -(-unit.fmt.width // 4)
+    hexw = -(-unit.operand_bits // 4)
     first = []
     for i in bad[:keep]:
         names = [f"{int(ops[k][i]):0{hexw}x}" for k in unit.operands]
         if unit.dynamic:
             names.append(f"rm={int(rm_codes[i])}")
         first.append((names, (int(ey[i]), int(ef[i])), (int(got["y"][i]), int(got["flags"][i]))))
-    label = f"{unit.name} {'dynamic' if unit.dynamic else unit.rm}"
+    label = f"{unit.name} {unit.mode}"
     return CheckReport(label, len(ops["a"]), int(len(bad)), first)

@@ -22,6 +22,7 @@ async def run_vectors(dut):
     data = np.load(os.environ["SPIKEFP_VECTORS"])
     latency = int(os.environ.get("SPIKEFP_LATENCY", "0"))
     hexw = int(os.environ.get("SPIKEFP_HEXW", "8"))
+    yhexw = int(os.environ.get("SPIKEFP_YHEXW", str(hexw)))
     names = [k for k in OPERANDS if k in data.files]
     ports = [getattr(dut, k) for k in names]
     cols = [data[k].tolist() for k in names]
@@ -60,6 +61,6 @@ async def run_vectors(dut):
         lines = []
         for which, i, ey, ef in bad[:5]:
             ops = " ".join(f"{names[j]}={cols[j][i]:0{hexw}x}" for j in range(len(names)))
-            lines.append(f"vector {i} ({ops}): {which} expected y={ey:0{hexw}x} flags={ef:02x}, "
-                         f"RTL gave y={got_y[i]:0{hexw}x} flags={got_f[i]:02x}")
+            lines.append(f"vector {i} ({ops}): {which} expected y={ey:0{yhexw}x} flags={ef:02x}, "
+                         f"RTL gave y={got_y[i]:0{yhexw}x} flags={got_f[i]:02x}")
         raise AssertionError(f"{len(bad)} mismatches; first: " + " | ".join(lines))

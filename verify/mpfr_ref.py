@@ -14,6 +14,8 @@ after rounding, from a second rounding with an unbounded exponent range.
 
 from __future__ import annotations
 
+import operator
+
 import gmpy2
 
 from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
@@ -176,3 +178,73 @@ def fma(f, a: int, b: int, c: int, rm: str, saturate: bool = False):
 
 
 OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma}
+
+
+# -- operations that order or inspect values: MPFR's own comparisons and min/max ---------------
+
+def _pair(f, a: int, b: int):
+    ex = _exact_ctx(f)
+    return _value(f, a, ex), _value(f, b, ex)
+
+
+def eq(f, a: int, b: int):
+    f = get_format(f)
+    x, y = _pair(f, a, b)
+    if isinstance(x, str) or isinstance(y, str):
+        return 0, FLAG_NV if "snan" in (x, y) else 0
+    return int(x == y), 0
+
+
+def _signaling(f, a, b, relation):
+    f = get_format(f)
+    x, y = _pair(f, a, b)
+    if isinstance(x, str) or isinstance(y, str):
+        return 0, FLAG_NV
+    return int(relation(x, y)), 0
+
+
+def lt(f, a: int, b: int):
+    return _signaling(f, a, b, operator.lt)
+
+
+def le(f, a: int, b: int):
+    return _signaling(f, a, b, operator.le)
+
+
+def _select(f, a, b, pick):
+    f = get_format(f)
+    x, y = _pair(f, a, b)
+    flags = FLAG_NV if "snan" in (x, y) else 0
+    if isinstance(x, str) and isinstance(y, str):
+        return f.canonical_nan, flags
+    if isinstance(x, str) or isinstance(y, str):
+        return (b if isinstance(x, str) else a), flags
+    return _encode(f, pick(x, y)), flags        # mpfr_min/mpfr_max: min(-0, +0) = -0
+
+
+def min_(f, a: int, b: int):
+    return _select(f, a, b, gmpy2.minnum)
+
+
+def max_(f, a: int, b: int):
+    return _select(f, a, b, gmpy2.maxnum)
+
+
+def classify(f, a: int):
+    f = get_format(f)
+    x = _value(f, a, _exact_ctx(f))
+    if isinstance(x, str):
+        return 1 << (8 if x == "snan" else 9), 0
+    neg = gmpy2.is_signed(x)
+    if gmpy2.is_infinite(x):
+        bit = 0 if neg else 7
+    elif gmpy2.is_zero(x):
+        bit = 3 if neg else 4
+    elif abs(x) < gmpy2.mpfr(2) ** f.emin:
+        bit = 2 if neg else 5
+    else:
+        bit = 1 if neg else 6
+    return 1 << bit, 0
+
+
+ORDER_OPS = {"eq": eq, "lt": lt, "le": le, "min": min_, "max": max_, "classify": classify}

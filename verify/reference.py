@@ -186,3 +186,82 @@ def fma(f, a: int, b: int, c: int, rm: str, saturate: bool = False):
 
 
 OPS = {"add": (2, add), "sub": (2, sub), "mul": (2, mul), "fma": (3, fma)}
+
+
+# -- operations that order or inspect values (no rounding, no rm) ------------------------------
+
+def _ordinal(f, x) -> int:
+    """A decoded non-NaN value as an integer on one scale (infinities beyond every finite)."""
+    if x[0] == "inf":
+        return -(1 << 4096) if x[1] else 1 << 4096
+    v = x[2] << (x[3] - (f.emin - f.M))
+    return -v if x[1] else v
+
+
+def _compare(f, a: int, b: int, signaling: bool):
+    """(ordinals, flags) for a comparison; ordinals None when unordered (a NaN)."""
+    f = get_format(f)
+    x, y = decode(f, a), decode(f, b)
+    if x[0] == "nan" or y[0] == "nan":
+        return None, FLAG_NV if signaling or (x[0] == "nan" and x[1]) or (y[0] == "nan" and y[1]) else 0
+    return (_ordinal(f, x), _ordinal(f, y)), 0
+
+
+def eq(f, a: int, b: int):
+    """Quiet equality (RISC-V feq): (1 or 0, flags); NV only for a signaling NaN."""
+    o, flags = _compare(f, a, b, signaling=False)
+    return int(o is not None and o[0] == o[1]), flags
+
+
+def lt(f, a: int, b: int):
+    """Signaling a < b (RISC-V flt): NV for any NaN."""
+    o, flags = _compare(f, a, b, signaling=True)
+    return int(o is not None and o[0] < o[1]), flags
+
+
+def le(f, a: int, b: int):
+    """Signaling a <= b (RISC-V fle): NV for any NaN."""
+    o, flags = _compare(f, a, b, signaling=True)
+    return int(o is not None and o[0] <= o[1]), flags
+
+
+def _select(f, a: int, b: int, want_min: bool):
+    f = get_format(f)
+    x, y = decode(f, a), decode(f, b)
+    flags = FLAG_NV if any(v[0] == "nan" and v[1] for v in (x, y)) else 0
+    if x[0] == "nan" and y[0] == "nan":
+        return f.canonical_nan, flags
+    if x[0] == "nan" or y[0] == "nan":
+        return (b if x[0] == "nan" else a), flags
+    # -0 orders below +0: break ties between the zeros by the sign.
+    ka = (_ordinal(f, x), -(a >> (f.width - 1)))
+    kb = (_ordinal(f, y), -(b >> (f.width - 1)))
+    return (a if (ka <= kb) == want_min else b), flags
+
+
+def min_(f, a: int, b: int):
+    """RISC-V fmin (IEEE minimumNumber): (bits, flags)."""
+    return _select(f, a, b, want_min=True)
+
+
+def max_(f, a: int, b: int):
+    """RISC-V fmax (IEEE maximumNumber): (bits, flags)."""
+    return _select(f, a, b, want_min=False)
+
+
+def classify(f, a: int):
+    """RISC-V fclass: (one-hot 10-bit class mask, 0)."""
+    f = get_format(f)
+    x = decode(f, a)
+    if x[0] == "nan":
+        return (1 << 8) if x[1] else (1 << 9), 0
+    if x[0] == "inf":
+        return (1 << 0) if x[1] else (1 << 7), 0
+    s, m = x[1], x[2]
+    kind = 0 if m == 0 else 1 if m >> f.M == 0 else 2          # zero, subnormal, normal
+    return 1 << ((3 - kind) if s else (4 + kind)), 0
+
+
+# name -> (operands, function (format, *operand bits) -> (result, flags)): no rounding mode
+ORDER_OPS = {"eq": (2, eq), "lt": (2, lt), "le": (2, le), "min": (2, min_), "max": (2, max_),
+             "classify": (1, classify)}

@@ -15,6 +15,10 @@ since 2^27 FMA vectors through cocotb would take hours. Runs go to ``--jobs`` wo
 processes, largest first; one progress line per run, then a summary table (unit, mode,
 pipeline, simulator, driver, vectors, mismatches, seconds) and JUnit XML. Exit status 1 if
 any run mismatches or fails.
+
+>>> runs = plan(["fp8e5m2"], ["add"], ["icarus", "verilator"], 3, 20_000, 2_000)
+>>> len(runs), runs[0].label, runs[-1].label
+(10, 'fp8e5m2.add rne p0 icarus cocotb', 'fp8e5m2.add dynamic p0 verilator c++')
 """
 
 from __future__ import annotations

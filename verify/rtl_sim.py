@@ -138,7 +138,7 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
                  timescale=("1ns", "1ps"), build_args=build_args, log_file=build / "build.log")
     xml_path = run_dir / "results.xml"
     env = {"SPIKEFP_VECTORS": str(vec), "SPIKEFP_RESULTS": str(res), "SPIKEFP_LATENCY": str(pipeline),
-           "SPIKEFP_HEXW": str(-(-unit.fmt.width // 4)),
+           "SPIKEFP_HEXW": str(-(-unit.operand_bits // 4)), "SPIKEFP_YHEXW": str(-(-unit.result_bits // 4)),
            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     t1 = time.perf_counter()
     try:
@@ -153,7 +153,7 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
     got = np.load(res)
     bad = int(np.count_nonzero((got["y"] != ey) | (got["flags"] != ef) |
                                (got["y"] != eng["y"]) | (got["flags"] != eng["flags"]))) if compare else 0
-    return RTLReport(unit.name + (" dynamic" if unit.dynamic else f" {unit.rm}"), sim, pipeline, n, bad,
+    return RTLReport(f"{unit.name} {unit.mode}", sim, pipeline, n, bad,
                      message, got["y"], got["flags"], str(xml_path), t2 - t1, {"build_seconds": t1 - t0})
 
 

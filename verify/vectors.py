@@ -10,6 +10,8 @@ Every generator returns a dict of operand name -> uint64 array (``a``, ``b`` and
   width, fraction patterns next to rounding midpoints, FMA addends next to the product.
 * `uniform`: uniform random bit patterns.
 * `exhaustive`: every operand pair (formats of at most 8 bits).
+* `for_unit` / `exhaustive_for`: the right mix (or every operand tuple) for any unit,
+  conversions from integers included; conversions also get values at the target's edges.
 
 >>> from spikefp.generators.fpformat import get_format
 >>> v = specials(get_format("fp16"), 2)
@@ -23,10 +25,11 @@ import itertools
 
 import numpy as np
 
-from ..generators.fpformat import FPFormat
+from ..generators.fpformat import FPFormat, IntFormat
 from . import reference
 
-__all__ = ["special_values", "SPECIAL_NAMES", "specials", "boundary", "uniform", "exhaustive", "mixed"]
+__all__ = ["special_values", "SPECIAL_NAMES", "specials", "boundary", "uniform", "exhaustive", "mixed",
+           "for_unit", "exhaustive_for"]
 
 OPERANDS = ("a", "b", "c")
 SPECIAL_NAMES = ("+0", "-0", "min_sub", "max_sub", "min_norm", "one", "1.5", "one_minus", "max",
@@ -127,15 +130,27 @@ def _partners(rng, f: FPFormat, x: np.ndarray, op: str) -> np.ndarray:
         else:
             near = cancel ^ _u64(rng.integers(0, 8, n))
         return np.select([kind <= 1, kind == 2, kind == 3], [spread, cancel, near], _operands(rng, f, n))
-    # mul: steer the product's exponent to the subnormal/normal edge, 1 and the overflow edge
+    if op in ("eq", "lt", "le", "min", "max"):
+        # equal values, the same magnitude with the other sign (+0/-0 included), a few ulps away
+        kind = rng.integers(0, 5, n)
+        mag = (x & (sign_bit - np.uint64(1))).astype(np.int64) if f.width < 64 else None
+        near = (np.clip(mag + rng.integers(-2, 3, n), 0, f.sign_bit - 1).astype(np.uint64) | (x & sign_bit)
+                if mag is not None else x ^ _u64(rng.integers(0, 4, n)))
+        return np.select([kind == 0, kind == 1, kind == 2], [x, x ^ sign_bit, near], _operands(rng, f, n))
+    # mul: steer the product's exponent to the subnormal/normal edge, 1 and the overflow edge;
+    # div: the same for the quotient (and x / x)
     targets = np.asarray([1, 1, 0, f.exp_ones - 1, f.exp_ones, f.bias, 1 - p // 2, f.exp_ones - 2])
     t = targets[rng.integers(0, len(targets), n)]
+    if op == "div":
+        e2 = np.clip(np.maximum(e, 1) - t + f.bias + rng.integers(-2, 3, n), 0, f.exp_ones)
+        y = _pack(f, rand_sign, e2, _fractions(rng, f, n))
+        return np.where(rng.random(n) < 0.1, x ^ (sign_bit * _u64(rand_sign)), y)
     e2 = np.clip(t - np.maximum(e, 1) + f.bias + rng.integers(-2, 3, n), 0, f.exp_ones)
     return _pack(f, rand_sign, e2, _fractions(rng, f, n))
 
 
 def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """``n`` boundary-weighted operand tuples for ``op`` (add, sub, mul or fma)."""
+    """``n`` boundary-weighted operand tuples for a two- or three-operand ``op``."""
     rng = np.random.default_rng(seed)
     a = _operands(rng, f, n)
     if op != "fma":
@@ -160,3 +175,61 @@ def mixed(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     k = 3 if op == "fma" else 2
     parts = [specials(f, k), boundary(f, op, n - n // 3, seed), uniform(f, k, n // 3, seed + 1)]
     return {name: np.concatenate([p[name] for p in parts]) for name in OPERANDS[:k]}
+
+
+def _int_values(rng, f: IntFormat, n: int) -> np.ndarray:
+    """Integers of every bit length, biased to the ends of the range and to rounding ties."""
+    length = rng.integers(0, f.width + 1, n)
+    mag = np.array([int(rng.integers(0, 1 << 62)) << 2 | int(rng.integers(0, 4)) for _ in range(n)], dtype=object)
+    vals = [(int(m) & ((1 << int(k)) - 1)) | ((1 << int(k) - 1) if k else 0) for m, k in zip(mag, length)]
+    vals = [f.bits(max(f.min, min(f.max, -v if f.signed and rng.random() < 0.5 else v))) for v in vals]
+    return np.array(vals, dtype=np.uint64)
+
+
+def _int_specials(f: IntFormat) -> list[int]:
+    edges = [0, 1, 2, 3, f.max, f.max - 1, f.min, f.min + 1, -1, -2, 1 << 24, (1 << 24) + 1, (1 << 53) + 1,
+             (1 << 31) - 1, 1 << 31, (1 << 32) - 1, 1 << 32, (1 << 11) + 1, (1 << 8) + 3, 65520, 65519]
+    return sorted({f.bits(v) for v in edges if f.min <= v <= f.max})
+
+
+def _target_edges(rng, src: FPFormat, dst, n: int) -> np.ndarray:
+    """Source values whose exponents sit at the target's edges (overflow, subnormals, integer range)."""
+    if isinstance(dst, IntFormat):
+        centres = [-2, -1, 0, 1, dst.width - 2, dst.width - 1, dst.width, dst.width + 1]
+    else:
+        centres = [dst.emax, dst.emax + 1, dst.emin, dst.emin - 1, dst.emin - dst.M, dst.emin - dst.M - 1, 0]
+    e = np.asarray(centres)[rng.integers(0, len(centres), n)] + src.bias + rng.integers(-1, 2, n)
+    frac = _fractions(rng, src, n)
+    # fractions that end exactly at the target's precision (ties) or just past it
+    if not isinstance(dst, IntFormat) and dst.M < src.M:
+        cut = src.M - dst.M
+        tie = (frac >> _u64(cut) << _u64(cut)) | _u64(1 << (cut - 1))
+        frac = np.where(rng.random(n) < 0.3, tie, frac)
+    return _pack(src, rng.integers(0, 2, n), np.clip(e, 0, src.exp_ones), frac)
+
+
+def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Specials, boundary cases and random operands for any unit: ``n`` tuples beyond the specials."""
+    rng = np.random.default_rng(seed)
+    src, k = u.fmt, u.arity
+    if isinstance(src, IntFormat):
+        spec = np.array(_int_specials(src), dtype=np.uint64)
+        rand = rng.integers(0, 1 << 63, n, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, n, dtype=np.uint64)
+        rand &= np.uint64((1 << src.width) - 1) if src.width < 64 else np.uint64(~0 & (2 ** 64 - 1))
+        return {"a": np.concatenate([spec, _int_values(rng, src, n - n // 3), rand[:n // 3]])}
+    if k >= 2:
+        return mixed(src, u.op, n, seed)
+    parts = [np.array(special_values(src), dtype=np.uint64), _operands(rng, src, n - n // 3), _bits(rng, src, n // 3)]
+    if u.target is not None:
+        parts[1][: len(parts[1]) // 2] = _target_edges(rng, src, u.target, len(parts[1]) // 2)
+    return {"a": np.concatenate(parts)}
+
+
+def exhaustive_for(u) -> dict[str, np.ndarray]:
+    """Every operand tuple of a unit whose operands have at most 8 bits (2^(8 x operands))."""
+    w = u.fmt.width
+    if w > 8:
+        raise ValueError(f"exhaustive operands of {u.name} ({w}-bit) are too many; use <= 8-bit formats")
+    allv = np.arange(1 << (w * u.arity), dtype=np.uint64)
+    mask = np.uint64((1 << w) - 1)
+    return {name: (allv >> np.uint64(w * i)) & mask for i, name in enumerate(OPERANDS[:u.arity])}

@@ -11,6 +11,8 @@ vectors per second. It is the same RTL and the same simulator; only the driver d
 >>> from spikefp.verify import vectors
 >>> u = spikefp.unit("fp8e4m3.mul")
 >>> y, flags = run(u, vectors.exhaustive(u.fmt), pipeline=2)   # doctest: +SKIP
+>>> "top.clk = 1; top.eval();" in harness_source("fp8e4m3_mul_rne_p2", ["a", "b"], 2)
+True
 """
 
 from __future__ import annotations
