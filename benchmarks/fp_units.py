@@ -1,7 +1,7 @@
 """Floating-point units: counts beside NEXUS's measured ones, and fp32.add throughput.
 
-For every operation and format: neurons, synapses and depth of the static-RNE and the
-dynamic-rm unit (default profile) and of the static-RNE unit on the loihi profile, with
+For every operation and format, and every conversion: neurons, synapses and depth of the static-RNE and the
+dynamic-rm unit ("exact" where a unit never rounds) (default profile) and of the static-RNE unit on the loihi profile, with
 NEXUS's measured counts (shared/ANCHORS.md) and our share of them where NEXUS has the unit.
 Then the exact engine's fp32.add rate on 2^20 random vectors beside numpy's native float32
 add, measured in the same run.
@@ -17,34 +17,48 @@ import numpy as np
 
 import spikefp
 from spikefp import pysim
-from spikefp.generators.fpformat import FORMATS
+from spikefp.generators.fpformat import FORMATS, INT_FORMATS
+from spikefp.units import OPERATIONS
 
 # NEXUS measured (ANCHORS.md): unit -> (neurons, synapses, depth)
 NEXUS = {
     "fp32.add": (5734, 9904, 332), "fp32.mul": (21416, 36726, 382), "fp16.add": (2726, 4691, 198),
     "fp8e4m3.add": (1628, 2799, 106), "fp8e4m3.mul": (1167, 2015, 84),
     "fp64.add": (10959, 18931, 600), "fp64.mul": (87023, 148686, 1031),
+    "fp32.div": (25987, 43481, 2797), "fp32.sqrt": (23582, 39352, 2715),
 }
 NEXUS_FP32_ADD_OPS = 93_000      # batch 100,000 on this machine kind (ANCHORS.md)
 
 
-def counts_table():
-    head = (f"{'unit':13s} {'rne neurons':>11s} {'syn':>7s} {'depth':>5s} | {'dyn neurons':>11s} {'depth':>5s} | "
+def _row(name: str) -> str:
+    u = spikefp.unit(name)
+    s = u.stats()
+    d = spikefp.unit(name, dynamic=True).stats() if u.rounds else None
+    lo = spikefp.unit(name, profile="loihi").stats()
+    dyn = f"{d['neurons']:11,d} {d['depth']:5d}" if d else f"{'exact':>11s} {'-':>5s}"
+    line = (f"{name:17s} {s['neurons']:11,d} {s['synapses']:7,d} {s['depth']:5d} | {dyn} | "
+            f"{lo['neurons']:7,d} {lo['depth']:5d} |")
+    if name in NEXUS:
+        n, _, dep = NEXUS[name]
+        line += f" {n:6,d} {dep:5d} {s['neurons'] / n:10.1%} {s['depth'] / dep:6.1%}"
+    return line
+
+
+def counts_table(conversions: bool = True):
+    head = (f"{'unit':17s} {'rne neurons':>11s} {'syn':>7s} {'depth':>5s} | {'dyn neurons':>11s} {'depth':>5s} | "
             f"{'loihi':>7s} {'depth':>5s} | {'NEXUS':>6s} {'depth':>5s} {'ours/NEXUS':>11s} {'depth':>6s}")
     print(head)
     print("-" * len(head))
     for fmt in FORMATS:
-        for op in ("add", "sub", "mul", "fma"):
-            name = f"{fmt}.{op}"
-            s = spikefp.unit(name).stats()
-            d = spikefp.unit(name, dynamic=True).stats()
-            lo = spikefp.unit(name, profile="loihi").stats()
-            line = (f"{name:13s} {s['neurons']:11,d} {s['synapses']:7,d} {s['depth']:5d} | {d['neurons']:11,d} "
-                    f"{d['depth']:5d} | {lo['neurons']:7,d} {lo['depth']:5d} |")
-            if name in NEXUS:
-                n, _, dep = NEXUS[name]
-                line += f" {n:6,d} {dep:5d} {s['neurons'] / n:10.1%} {s['depth'] / dep:6.1%}"
-            print(line)
+        for op in OPERATIONS:
+            print(_row(f"{fmt}.{op}"), flush=True)
+    if not conversions:
+        return
+    sources = list(FORMATS) + list(INT_FORMATS)
+    for src in sources:
+        for dst in sources:
+            if src != dst and not (src in INT_FORMATS and dst in INT_FORMATS):
+                print(_row(f"{src}.to_{dst}"), flush=True)
 
 
 def throughput(n: int, repeat: int):
