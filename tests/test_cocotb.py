@@ -95,3 +95,12 @@ def test_eval_verilator_output_identical_to_pysim():
     assert outs["pysim"].returncode == 0 and outs["verilator"].returncode == 0, outs["verilator"].stderr
     assert outs["pysim"].stdout == outs["verilator"].stdout
     assert len(outs["pysim"].stdout.splitlines()) == 6
+
+
+@pytest.mark.parametrize("name, sim", [("fp8e4m3.min", "icarus"), ("fp16.classify", "verilator"),
+                                       ("fp8e5m2.lt", "verilator")])
+def test_units_without_rounding_exhaustively_on_rtl(name, sim):
+    u = spikefp.unit(name)
+    v = vectors.exhaustive_for(u)
+    r = rtl_sim.run(u, sim, v)
+    assert (r.vectors, r.mismatches) == (len(v["a"]), 0), str(r)

@@ -2,19 +2,21 @@
 on Icarus and Verilator, each run checked against the IEEE reference and the exact engine.
 
     python -m spikefp.verify.regress [--sims icarus verilator] [--formats ...] [--ops ...]
-                                     [--modes rne dynamic] [--n 20000] [--n-pipelined 2000]
-                                     [--pipeline 3] [--jobs 2] [--no-exhaustive]
-                                     [--junit build/regress.xml]
+                                     [--conversions] [--modes rne dynamic] [--n 20000]
+                                     [--n-pipelined 2000] [--pipeline 3] [--jobs 2]
+                                     [--no-exhaustive] [--junit build/regress.xml]
 
 Every unit runs the cocotb testbench on each simulator: ``--n`` boundary-weighted and random
-vectors (plus all special-value combinations) combinational, ``--n-pipelined`` streamed one
-per clock into the pipelined module. On Verilator, 8-bit formats are also run exhaustively
-(every operand pair or FMA triple, and for dynamic units every one of them under all 8 ``rm``
-codes) through `spikefp.verify.verilator_harness`, the same Verilated RTL driven from C++,
-since 2^27 FMA vectors through cocotb would take hours. Runs go to ``--jobs`` worker
-processes, largest first; one progress line per run, then a summary table (unit, mode,
-pipeline, simulator, driver, vectors, mismatches, seconds) and JUnit XML. Exit status 1 if
-any run mismatches or fails.
+vectors (plus the special values) combinational, or every operand tuple where there are at
+most 2^16 (8-bit formats; rm cycling through its 8 codes when dynamic), and ``--n-pipelined``
+streamed one per clock into the pipelined module. Units that never round (comparisons,
+min/max, classify, exact conversions) run once, without a mode. On Verilator, 8-bit formats
+(and 16-bit one-operand units) also run exhaustively (every operand tuple, and for dynamic units every one of them under
+all 8 ``rm`` codes) through `spikefp.verify.verilator_harness`, the same Verilated RTL
+driven from C++, since 2^27 FMA vectors through cocotb would take hours. Runs go to
+``--jobs`` worker processes, largest first; one progress line per run, then a summary
+table (unit, mode, pipeline, simulator, driver, vectors, mismatches, seconds) and JUnit
+XML. Exit status 1 if any run mismatches or fails.
 
 >>> runs = plan(["fp8e5m2"], ["add"], ["icarus", "verilator"], 3, 20_000, 2_000)
 >>> len(runs), runs[0].label, runs[-1].label
@@ -34,8 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..generators.fpformat import FORMATS
-from ..units import OPERATIONS, format_by_name, unit
+from ..generators.fpformat import FORMATS, INT_FORMATS
+from ..units import OPERATIONS, unit
 from . import rtl_sim, vectors
 
 __all__ = ["main", "plan", "Run", "CORE_OPS"]
@@ -74,18 +76,28 @@ class Run:
         return neurons * self.n * per_vector + (neurons * 20 if self.sim == "verilator" else 0)
 
 
+def unit_names(formats, ops, conversions: bool = False) -> list[tuple[str, str]]:
+    """(source, operation) of every unit: ``ops`` on ``formats``, and with ``conversions``
+    every conversion between those formats and the integer formats."""
+    names = [(fmt, op) for fmt in formats for op in ops]
+    if conversions:
+        ends = list(formats) + list(INT_FORMATS)
+        names += [(s, f"to_{d}") for s in ends for d in ends
+                  if s != d and not (s in INT_FORMATS and d in INT_FORMATS)]
+    return names
+
+
 def plan(formats, ops, sims, pipeline: int, n: int, n_pipelined: int, exhaustive: bool = True,
-         modes=("rne", "dynamic")) -> list[Run]:
+         modes=("rne", "dynamic"), conversions: bool = False) -> list[Run]:
     runs = []
-    for fmt in formats:
-        for op in ops:
-            rounds = unit(f"{fmt}.{op}").rounds
-            for dynamic in [m == "dynamic" for m in modes if rounds or m == "rne"]:
-                for p in (0, pipeline):
-                    for sim in sims:
-                        runs.append(Run(fmt, op, dynamic, p, sim, "cocotb", n if p == 0 else n_pipelined))
-                if exhaustive and "verilator" in sims and format_by_name(fmt).width <= 8:
-                    runs.append(Run(fmt, op, dynamic, 0, "verilator", "c++", 0))
+    for fmt, op in unit_names(formats, ops, conversions):
+        u = unit(f"{fmt}.{op}")
+        for dynamic in [m == "dynamic" for m in modes if u.rounds or m == "rne"]:
+            for p in ((0, pipeline) if pipeline else (0,)):
+                for sim in sims:
+                    runs.append(Run(fmt, op, dynamic, p, sim, "cocotb", n if p == 0 else n_pipelined))
+            if exhaustive and "verilator" in sims and u.operand_bits * u.arity <= 24:
+                runs.append(Run(fmt, op, dynamic, 0, "verilator", "c++", 0))
     return runs
 
 
@@ -140,7 +152,7 @@ def execute(r: Run) -> tuple[Run, int, int, float, str]:
         if r.driver == "c++":
             n, bad, msg = _run_exhaustive(u)
         else:
-            if u.operand_bits * u.arity <= 16 and r.sim == "verilator" and r.pipeline == 0:
+            if u.operand_bits * u.arity <= 16 and r.pipeline == 0:
                 v = vectors.exhaustive_for(u)
             else:
                 v = vectors.for_unit(u, r.n, seed=zlib.crc32(f"{r.fmt}.{r.op}".encode()) % 997)
@@ -156,21 +168,23 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m spikefp.verify.regress", description=__doc__.splitlines()[0])
     ap.add_argument("--sims", nargs="+", default=list(rtl_sim.SIMULATORS), choices=rtl_sim.SIMULATORS)
     ap.add_argument("--formats", nargs="+", default=list(FORMATS), choices=list(FORMATS))
-    ap.add_argument("--ops", nargs="+", default=list(CORE_OPS), choices=list(OPERATIONS),
+    ap.add_argument("--ops", nargs="*", default=list(CORE_OPS), choices=list(OPERATIONS),
                     help=f"operations (default: {' '.join(CORE_OPS)})")
     ap.add_argument("--modes", nargs="+", default=["rne", "dynamic"], choices=["rne", "dynamic"],
                     help="static round-to-nearest-even units, dynamic-rm units, or both")
     ap.add_argument("--n", type=int, default=20_000, help="vectors beyond the specials per combinational run")
     ap.add_argument("--n-pipelined", type=int, default=2_000, help="vectors beyond the specials per pipelined run")
-    ap.add_argument("--pipeline", type=int, default=3, help="register stages of the pipelined runs")
+    ap.add_argument("--conversions", action="store_true",
+                    help="also every conversion between the formats and i32 u32 i64 u64")
+    ap.add_argument("--pipeline", type=int, default=3, help="register stages of the pipelined runs (0: none)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")
     ap.add_argument("--no-exhaustive", action="store_true", help="skip the exhaustive 8-bit Verilator runs")
     ap.add_argument("--junit", default=os.path.join("build", "regress.xml"))
     args = ap.parse_args(argv)
-    if args.pipeline < 1 or args.n < 1 or args.n_pipelined < 1 or args.jobs < 1:
-        ap.error("--pipeline, --n, --n-pipelined and --jobs must be positive")
+    if args.pipeline < 0 or args.n < 1 or args.n_pipelined < 1 or args.jobs < 1:
+        ap.error("--n, --n-pipelined and --jobs must be positive, --pipeline non-negative")
     runs = plan(args.formats, args.ops, args.sims, args.pipeline, args.n, args.n_pipelined,
-                not args.no_exhaustive, args.modes)
+                not args.no_exhaustive, args.modes, args.conversions)
     for sim in args.sims:
         rtl_sim.setup_simulator(sim)       # fail loudly before any work if a simulator is missing
     print(f"{len(runs)} runs on {args.jobs} worker(s)", flush=True)

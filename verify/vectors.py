@@ -226,10 +226,11 @@ def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def exhaustive_for(u) -> dict[str, np.ndarray]:
-    """Every operand tuple of a unit whose operands have at most 8 bits (2^(8 x operands))."""
-    w = u.fmt.width
-    if w > 8:
-        raise ValueError(f"exhaustive operands of {u.name} ({w}-bit) are too many; use <= 8-bit formats")
+    """Every operand tuple of a unit with at most 2^24 of them (8-bit formats; 16-bit
+    one-operand units such as fp16.sqrt or bf16.to_fp32)."""
+    w = u.operand_bits
+    if w * u.arity > 24:
+        raise ValueError(f"exhaustive operands of {u.name} (2^{w * u.arity}) are too many; at most 2^24")
     allv = np.arange(1 << (w * u.arity), dtype=np.uint64)
     mask = np.uint64((1 << w) - 1)
     return {name: (allv >> np.uint64(w * i)) & mask for i, name in enumerate(OPERANDS[:u.arity])}
