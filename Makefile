@@ -12,7 +12,7 @@ STAMP_PIP := $(VENV)/.pip-stamp
 # A local wheel directory (if the machine has one) lets pip find torch without a download.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install demo test regress exhaustive bench clean
+.PHONY: install demo test regress regress-fpu exhaustive bench clean
 
 install: $(STAMP_APT) $(STAMP_PIP)
 
@@ -48,9 +48,16 @@ test: install
 regress: install
 	$(PY) -m spikefp.verify.regress
 
-# The floating-point acceptance campaign: every format, operation and mode (~10 minutes).
+# The same on Icarus and Verilator for division, square root, comparisons, min/max, classify
+# and every conversion (10,000 vectors per unit, or every operand where there are <= 2^16).
+regress-fpu: install
+	$(PY) -m spikefp.verify.regress --ops div sqrt eq lt le min max classify --conversions \
+		--pipeline 0 --n 10000 --junit build/regress-fpu.xml
+
+# The floating-point acceptance campaigns through the exact engine: every format, operation,
+# conversion and mode.
 exhaustive: install
-	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py
+	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py
 
 bench: install
 	$(PY) benchmarks/pysim_throughput.py

@@ -4,6 +4,7 @@
     spikefp stats UNIT                 neurons, synapses, depth, max fan-in, max |weight| of a unit
     spikefp eval UNIT                  TestFloat-style lines on stdin -> operands, result, flags
     spikefp gen UNIT -o DIR            Verilog module and JSON manifest (--pipeline N, --backend)
+    spikefp export UNIT --nir FILE     the unit's network in NIR (read back with nir.read)
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
     spikefp block NAME --width N       counts of one block (--profile P, --param k=v, --json)
@@ -85,6 +86,19 @@ def cmd_gen(args) -> int:
         raise CLIError(str(e)) from None
     print(v)
     print(j)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .neuro.nir_export import write_nir
+    u = _unit(args)
+    try:
+        write_nir(u.netlist, args.nir)
+    except OSError as e:
+        raise CLIError(f"cannot write {args.nir}: {e}") from None
+    s = u.stats()
+    print(f"{args.nir}: {u.name} ({u.mode}) as NIR, {s['neurons']} neurons in {s['depth']} levels "
+          f"(settle semantics: outputs valid after {s['depth']} timesteps)")
     return 0
 
 
@@ -185,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "or amaranth (the Amaranth component through Yosys); proved equivalent")
     gn.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     gn.set_defaults(func=cmd_gen)
+    ex = sub.add_parser("export", help="write a unit's network as NIR (Neuromorphic Intermediate Representation)")
+    unit_args(ex)
+    ex.add_argument("--nir", required=True, metavar="FILE", help="output NIR (HDF5) file")
+    ex.set_defaults(func=cmd_export)
     ev = sub.add_parser("eval", help="evaluate TestFloat-style hex lines from stdin")
     unit_args(ev)
     ev.add_argument("--engine", default="pysim", choices=["pysim", "icarus", "verilator"],

@@ -13,7 +13,7 @@ MODULES = [
     "spikefp.hdl.elaborate", "spikefp.hdl.verilog", "spikefp.rtl", "spikefp.units", "spikefp.evaluate", "spikefp.verify.reference",
     "spikefp.verify.mpfr_ref", "spikefp.verify.fastref", "spikefp.verify.vectors", "spikefp.verify.check",
     "spikefp.verify.rtl_sim", "spikefp.verify.verilator_harness", "spikefp.verify.regress",
-    "spikefp.generators.fpformat", "spikefp.generators.fpcommon", "spikefp.generators.fpops", "spikefp.generators.fpcompare", "spikefp.pysim.native",
+    "spikefp.generators.fpformat", "spikefp.generators.fpcommon", "spikefp.generators.fpops", "spikefp.generators.fpcompare", "spikefp.pysim.native", "spikefp.neuro.nir_export",
 ]
 
 
