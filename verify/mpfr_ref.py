@@ -20,7 +20,7 @@ import gmpy2
 
 from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
 
-__all__ = ["add", "sub", "mul", "fma", "OPS"]
+__all__ = ["add", "sub", "mul", "fma", "convert", "OPS"]
 
 _MODES = {"rne": gmpy2.RoundToNearest, "rtz": gmpy2.RoundToZero, "rdn": gmpy2.RoundDown,
           "rup": gmpy2.RoundUp, "rmm": gmpy2.RoundAwayZero}
@@ -248,3 +248,72 @@ def classify(f, a: int):
 
 
 ORDER_OPS = {"eq": eq, "lt": lt, "le": le, "min": min_, "max": max_, "classify": classify}
+
+
+# -- conversions: MPFR rounds to the float target; its rint family rounds to integers -----------
+
+_RINT = {"rne": "rint", "rtz": "rint_trunc", "rdn": "rint_floor", "rup": "rint_ceil", "rmm": "rint_round"}
+
+
+def _source(src, a: int):
+    """The operand as an exact mpfr, or "nan"/"snan" (src: float or integer format)."""
+    if isinstance(src, FPFormat):
+        return _value(src, a, _exact_ctx(src))
+    v = a - (1 << src.width) if src.signed and a >> (src.width - 1) else a
+    return gmpy2.mpfr(v, src.width + 1)
+
+
+def _to_odd(x, bits: int):
+    """``x`` rounded to ``bits`` significant bits, to odd (toward zero, then the last bit set
+    when inexact): any rounding to ``bits - 2`` or fewer bits gives the same result and
+    flags as for ``x``. Keeps `_round`'s exact context, sized for the target, exact for
+    sources with more significant bits than that."""
+    ctx = gmpy2.context(precision=bits, round=gmpy2.RoundToZero, emin=-(1 << 20), emax=1 << 20)
+    y = ctx.plus(x)
+    if not ctx.inexact:
+        return y
+    m, e = (int(v) for v in y.as_mantissa_exp())
+    odd = (abs(m) | 1) * (1 if m > 0 else -1)
+    return ctx.mul_2exp(gmpy2.mpfr(odd, bits), e)
+
+
+def _to_int(dst, x, rm: str):
+    if gmpy2.is_infinite(x):
+        return (dst.min if gmpy2.is_signed(x) else dst.max), FLAG_NV
+    ctx = gmpy2.context(precision=256, round=gmpy2.RoundToNearest, emin=-(1 << 20), emax=1 << 20)
+    y = getattr(ctx, _RINT[rm])(x)
+    v = int(y)
+    if not dst.min <= v <= dst.max:
+        return (dst.min if x < 0 else dst.max), FLAG_NV
+    return v, FLAG_NX if y != x else 0
+
+
+def convert(src, dst, a: int, rm: str, saturate: bool = False):
+    """Conversion between float and integer formats, through MPFR: (bits, flags).
+
+    Conventions as `spikefp.verify.reference.convert` (RISC-V fcvt for integer targets;
+    infinity into E4M3 is NV with the canonical NaN, or the largest finite with ``saturate``).
+    """
+    to_int = not isinstance(dst, FPFormat)
+    mask = (1 << dst.width) - 1
+    if rm not in _MODES:                                  # an invalid dynamic mode
+        return (dst.max & mask if to_int else dst.canonical_nan), FLAG_NV
+    x = _source(src, a)
+    if isinstance(x, str):
+        return (dst.max & mask, FLAG_NV) if to_int else (dst.canonical_nan, FLAG_NV if x == "snan" else 0)
+    if to_int:
+        v, flags = _to_int(dst, x, rm)
+        return v & mask, flags
+    sign = int(gmpy2.is_signed(x))
+    if gmpy2.is_infinite(x):
+        if dst.ieee:
+            return (sign << (dst.width - 1)) | dst.inf, 0
+        return ((sign << (dst.width - 1)) | dst.max_finite if saturate else dst.canonical_nan), FLAG_NV
+    bits = _exact_ctx(dst).precision
+    if x != 0 and x.precision > bits:
+        x = _to_odd(x, bits)
+    r = _round(dst, lambda ctx: ctx.plus(x), rm, saturate)
+    return (sign << (dst.width - 1), 0) if r is None else r
+
+
+OPS["convert"] = convert

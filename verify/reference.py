@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
 
-__all__ = ["decode", "round_exact", "add", "sub", "mul", "fma", "OPS", "INVALID_RM"]
+__all__ = ["decode", "round_exact", "add", "sub", "mul", "fma", "convert", "OPS", "INVALID_RM"]
 
 INVALID_RM = "invalid"   # dynamic rm codes 5-7
 
@@ -265,3 +265,60 @@ def classify(f, a: int):
 # name -> (operands, function (format, *operand bits) -> (result, flags)): no rounding mode
 ORDER_OPS = {"eq": (2, eq), "lt": (2, lt), "le": (2, le), "min": (2, min_), "max": (2, max_),
              "classify": (1, classify)}
+
+
+# -- conversions between float formats and integers ---------------------------------------------
+
+def _int_result(dst, sign: int, m: int, e: int, rm: str):
+    """Round ``(-1)^sign * m * 2^e`` to the integer format ``dst``, RISC-V fcvt style.
+
+    Out of range (judged after rounding) saturates with NV and no NX: to ``dst.max`` for
+    positive values, ``dst.min`` for negative ones (0 for unsigned, so -0.4 in rne gives 0
+    with NX, -1 gives 0 with NV).
+    """
+    q, inexact = _round_int(sign, m, -e, rm)
+    v = -q if sign else q
+    if not dst.min <= v <= dst.max:
+        return dst.bits(dst.min if sign else dst.max), FLAG_NV
+    return dst.bits(v), FLAG_NX if inexact else 0
+
+
+def convert(src, dst, a: int, rm: str, saturate: bool = False):
+    """Convert ``a`` from ``src`` to ``dst`` (each an `FPFormat` or an `IntFormat`): (bits, flags).
+
+    Float to float and integer to float round once (`round_exact`); an exact zero integer is
+    +0. NaN gives the canonical NaN (NV for a signaling one). Infinity into E4M3, which has
+    none, is invalid like an out-of-range integer conversion: NV with the canonical NaN, or
+    the signed largest finite number with ``saturate``. Float to integer: NaN and +inf give
+    ``dst.max``, -inf ``dst.min``, with NV. An invalid dynamic mode gives NV with the
+    canonical NaN (``dst.max`` for an integer target).
+
+    >>> from spikefp.generators.fpformat import get_format, get_int_format
+    >>> [hex(v) for v in convert(get_format("fp32"), get_int_format("i32"), 0x4f000000, "rne")]  # 2^31
+    ['0x7fffffff', '0x10']
+    """
+    to_int = not isinstance(dst, FPFormat)
+    if rm == INVALID_RM:
+        return (dst.bits(dst.max) if to_int else dst.canonical_nan), FLAG_NV
+    if not isinstance(src, FPFormat):
+        v = src.value(a)
+        x = ("fin", int(v < 0), abs(v), 0)
+    else:
+        x = decode(src, a)
+    if x[0] == "nan":
+        if to_int:
+            return dst.bits(dst.max), FLAG_NV
+        return _nan(dst, invalid=x[1])
+    if x[0] == "inf":
+        if to_int:
+            return dst.bits(dst.min if x[1] else dst.max), FLAG_NV
+        if not dst.ieee:
+            return ((x[1] << (dst.width - 1)) | dst.max_finite if saturate else dst.canonical_nan), FLAG_NV
+        return (x[1] << (dst.width - 1)) | dst.inf, 0
+    _, sign, m, e = x
+    if to_int:
+        return _int_result(dst, sign, m, e, rm)
+    return round_exact(dst, sign, m, e, rm, saturate)
+
+
+OPS["convert"] = (1, convert)

@@ -1,0 +1,172 @@
+"""Neuromorphic targets: a chip of cores, its per-core limits and its energy table.
+
+A `Target` holds what a mapping must respect (neurons, synapses, fan-in axons and fan-out
+edges per core, signed weight bits, threshold and membrane bits, cores per chip, the
+mesh of tiles) and what energy is charged per event (synaptic operation, neuron update,
+spike delivered within a tile, tile-to-tile hop). Every preset figure names its source;
+figures our sources do not give are marked ``assumed`` and say what was assumed.
+
+Presets: ``loihi1`` (Davies et al., "Loihi: A Neuromorphic Manycore Processor with On-Chip
+Learning", IEEE Micro 38(1), 2018; pre-silicon energy figures) and ``loihi2`` (Intel's
+Loihi 2 brief, 2021: neurons per core and per chip; no public per-operation energy table,
+so Loihi 1's is used and marked). A custom target is a JSON file with the same fields.
+
+>>> t = get_target("loihi1")
+>>> t.neurons_per_core, t.max_weight, t.energy.synop_pj
+(1024, 255, 23.6)
+>>> get_target("loihi2").neurons_per_core
+8192
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+__all__ = ["Energy", "Target", "TargetError", "PRESETS", "get_target", "load_target"]
+
+
+class TargetError(ValueError):
+    """A target file with missing or impossible fields, or an unknown preset."""
+
+
+@dataclass(frozen=True)
+class Energy:
+    synop_pj: float             # one synaptic operation (a spike reaching one synapse)
+    update_pj: float            # one neuron (compartment) update in a timestep
+    active_update_pj: float     # an update of a neuron that fires
+    tile_spike_pj: float        # a spike delivered within its tile
+    hop_pj: float               # each tile-to-tile hop of a spike message on the mesh
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    cores_per_chip: int
+    neurons_per_core: int
+    synapses_per_core: int
+    fanin_axons_per_core: int   # distinct source neurons (or inputs) a core receives from
+    fanout_edges_per_core: int  # (source neuron, destination core) routes leaving a core
+    weight_bits: int            # signed: weights in [-(2^(b-1) - 1), 2^(b-1) - 1]
+    threshold_bits: int         # unsigned threshold below 2^b
+    membrane_bits: int          # signed membrane potential: every partial sum within +-2^b
+    mesh: tuple[int, int]       # tiles in x and y
+    cores_per_tile: int
+    energy: Energy
+    sources: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def max_weight(self) -> int:
+        return (1 << (self.weight_bits - 1)) - 1
+
+    @property
+    def max_threshold(self) -> int:
+        return (1 << self.threshold_bits) - 1
+
+    @property
+    def max_membrane(self) -> int:
+        return 1 << self.membrane_bits
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        d["mesh"] = list(self.mesh)
+        return json.dumps(d, indent=2, sort_keys=True)
+
+
+_DAVIES = "Davies et al., IEEE Micro 38(1) 2018"
+_LOIHI1 = Target(
+    "loihi1", cores_per_chip=128, neurons_per_core=1024, synapses_per_core=65536,
+    fanin_axons_per_core=4096, fanout_edges_per_core=4096, weight_bits=9, threshold_bits=17,
+    membrane_bits=23, mesh=(8, 4), cores_per_tile=4,
+    energy=Energy(synop_pj=23.6, update_pj=52.0, active_update_pj=81.0, tile_spike_pj=1.7, hop_pj=3.5),
+    sources={
+        "cores_per_chip": _DAVIES, "neurons_per_core": _DAVIES + " (1,024 compartments per core)",
+        "synapses_per_core": _DAVIES + ": 128 KB synaptic memory per core; assumed 16 bits per synapse "
+                             "(9-bit weight plus index/format overhead)",
+        "fanin_axons_per_core": _DAVIES, "fanout_edges_per_core": _DAVIES,
+        "weight_bits": _DAVIES + " (1-9 bit signed weights)", "threshold_bits": _DAVIES,
+        "membrane_bits": _DAVIES + " (+-23-bit membrane)",
+        "mesh": "assumed: 32 tiles of 4 cores as an 8 x 4 mesh (geometry not in our sources)",
+        "cores_per_tile": "assumed (see mesh)",
+        "energy.synop_pj": _DAVIES + " (pre-silicon)", "energy.update_pj": _DAVIES,
+        "energy.active_update_pj": _DAVIES + " (81 pJ active update)",
+        "energy.tile_spike_pj": _DAVIES + " (within-tile spike)",
+        "energy.hop_pj": _DAVIES + ": 3.0-4.0 pJ per tile hop; midpoint taken",
+    })
+_LOIHI2_BRIEF = "Intel, Loihi 2 technology brief (2021)"
+_LOIHI2 = Target(
+    "loihi2", cores_per_chip=128, neurons_per_core=8192, synapses_per_core=65536,
+    fanin_axons_per_core=4096, fanout_edges_per_core=4096, weight_bits=9, threshold_bits=17,
+    membrane_bits=23, mesh=(8, 4), cores_per_tile=4, energy=_LOIHI1.energy,
+    sources={
+        "cores_per_chip": _LOIHI2_BRIEF + " (128 neuron cores)",
+        "neurons_per_core": _LOIHI2_BRIEF + " (up to 8,192 neurons per core, 1M per chip)",
+        **{k: "assumed equal to Loihi 1 (no public Loihi 2 figure)" for k in
+           ("synapses_per_core", "fanin_axons_per_core", "fanout_edges_per_core", "weight_bits",
+            "threshold_bits", "membrane_bits", "mesh", "cores_per_tile", "energy.synop_pj",
+            "energy.update_pj", "energy.active_update_pj", "energy.tile_spike_pj", "energy.hop_pj")},
+    })
+PRESETS = {t.name: t for t in (_LOIHI1, _LOIHI2)}
+
+_INT_FIELDS = ("cores_per_chip", "neurons_per_core", "synapses_per_core", "fanin_axons_per_core",
+               "fanout_edges_per_core", "weight_bits", "threshold_bits", "membrane_bits", "cores_per_tile")
+
+
+def _check(d: dict, where: str) -> Target:
+    names = [f.name for f in fields(Target) if f.name != "sources"]
+    missing = [k for k in names if k not in d]
+    if missing:
+        raise TargetError(f"{where}: missing field(s) {', '.join(missing)}")
+    unknown = sorted(set(d) - set(names) - {"sources"})
+    if unknown:
+        raise TargetError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    for k in _INT_FIELDS:
+        v = d[k]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise TargetError(f"{where}: {k} must be a positive integer, got {v!r}")
+    if d["weight_bits"] < 2:
+        raise TargetError(f"{where}: weight_bits must be at least 2 (a sign and one magnitude bit)")
+    mesh = d["mesh"]
+    if not (isinstance(mesh, (list, tuple)) and len(mesh) == 2 and all(isinstance(m, int) and m >= 1 for m in mesh)):
+        raise TargetError(f"{where}: mesh must be two positive integers [x, y], got {mesh!r}")
+    if mesh[0] * mesh[1] * d["cores_per_tile"] < d["cores_per_chip"]:
+        raise TargetError(f"{where}: mesh {mesh[0]} x {mesh[1]} tiles of {d['cores_per_tile']} cores "
+                          f"holds fewer than cores_per_chip = {d['cores_per_chip']}")
+    e = d["energy"]
+    if not isinstance(e, dict):
+        raise TargetError(f"{where}: energy must be an object with {', '.join(f.name for f in fields(Energy))}")
+    missing = [f.name for f in fields(Energy) if f.name not in e]
+    if missing:
+        raise TargetError(f"{where}: energy is missing {', '.join(missing)}")
+    for k, v in e.items():
+        if k not in {f.name for f in fields(Energy)}:
+            raise TargetError(f"{where}: unknown energy field {k!r}")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+            raise TargetError(f"{where}: energy.{k} must be a non-negative number, got {v!r}")
+    if not isinstance(d["name"], str) or not d["name"]:
+        raise TargetError(f"{where}: name must be a non-empty string")
+    return Target(**{**d, "mesh": tuple(mesh), "energy": Energy(**{k: float(v) for k, v in e.items()}),
+                     "sources": dict(d.get("sources", {}))})
+
+
+def load_target(path: str) -> Target:
+    """A target from a JSON file (the fields of `Target`; see ``Target.to_json()``)."""
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except OSError as e:
+        raise TargetError(f"cannot read target file {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise TargetError(f"target file {path} is not valid JSON: {e}") from None
+    if not isinstance(d, dict):
+        raise TargetError(f"target file {path}: expected a JSON object")
+    return _check(d, f"target file {path}")
+
+
+def get_target(name: str) -> Target:
+    """A preset (``loihi1``, ``loihi2``) or, for a name ending in ``.json``, a target file."""
+    if name in PRESETS:
+        return PRESETS[name]
+    if name.endswith(".json"):
+        return load_target(name)
+    raise TargetError(f"unknown target {name!r}; presets: {', '.join(PRESETS)}, or a .json target file")
