@@ -26,6 +26,7 @@ from functools import cached_property
 
 from .generators.fpcommon import dynamic_modes, static_modes
 from .generators.fpformat import INT_FORMATS, FPFormat, IntFormat, ROUNDING_MODES, get_format, get_int_format
+from .generators.fpdivsqrt import ARCHS as DIV_ARCHS, SQRT_ARCHS
 from .generators.fpops import ALIGNS
 from .generators.multiplier import COUNTERS
 from .hdl import Builder, Netlist, Profile, get_profile
@@ -50,6 +51,7 @@ class Operation:
 OPERATIONS = {
     "add": Operation(2, "fpops.add"), "sub": Operation(2, "fpops.sub"),
     "mul": Operation(2, "fpops.mul"), "fma": Operation(3, "fpops.fma"),
+    "div": Operation(2, "fpdivsqrt.div"), "sqrt": Operation(1, "fpdivsqrt.sqrt"),
     "eq": Operation(2, "fpcompare.eq", 1, False), "lt": Operation(2, "fpcompare.lt", 1, False),
     "le": Operation(2, "fpcompare.le", 1, False),
     "min": Operation(2, "fpcompare.min_", None, False), "max": Operation(2, "fpcompare.max_", None, False),
@@ -65,8 +67,8 @@ PARAMS = {
     "sub": {"saturate": _SAT, "align": ALIGNS},
     "mul": {"saturate": _SAT, "counter": ("auto",) + COUNTERS},
     "fma": {"saturate": _SAT, "counter": COUNTERS},
-    "div": {"saturate": _SAT},
-    "sqrt": {"saturate": _SAT},
+    "div": {"saturate": _SAT, "arch": DIV_ARCHS},
+    "sqrt": {"arch": SQRT_ARCHS},
 }
 
 

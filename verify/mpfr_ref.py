@@ -18,9 +18,9 @@ import operator
 
 import gmpy2
 
-from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
+from ..generators.fpformat import FLAG_DZ, FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
 
-__all__ = ["add", "sub", "mul", "fma", "convert", "OPS"]
+__all__ = ["add", "sub", "mul", "fma", "div", "sqrt", "convert", "OPS"]
 
 _MODES = {"rne": gmpy2.RoundToNearest, "rtz": gmpy2.RoundToZero, "rdn": gmpy2.RoundDown,
           "rup": gmpy2.RoundUp, "rmm": gmpy2.RoundAwayZero}
@@ -177,7 +177,44 @@ def fma(f, a: int, b: int, c: int, rm: str, saturate: bool = False):
     return r
 
 
-OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma}
+def div(f, a: int, b: int, rm: str, saturate: bool = False):
+    """MPFR's correctly rounded division; the IEEE special cases written out."""
+    f = get_format(f)
+    if rm not in _MODES:
+        return f.canonical_nan, FLAG_NV
+    ex = _exact_ctx(f)
+    x, y = _value(f, a, ex), _value(f, b, ex)
+    sign = ((a ^ b) >> (f.width - 1)) & 1
+    sp = _specials(f, [x, y], inf_times_zero=(gmpy2.is_infinite(x) and gmpy2.is_infinite(y)) or
+                   (x == 0 and y == 0))
+    if sp:
+        return sp
+    if gmpy2.is_infinite(x):
+        return (sign << (f.width - 1)) | f.inf, 0
+    if y == 0:        # E4M3 has no infinity: NaN, or the largest finite when saturating
+        if f.ieee:
+            return (sign << (f.width - 1)) | f.inf, FLAG_DZ
+        return ((sign << (f.width - 1)) | f.max_finite if saturate else f.canonical_nan), FLAG_DZ
+    r = _round(f, lambda c: c.div(x, y), rm, saturate)
+    return (sign << (f.width - 1), 0) if r is None else r
+
+
+def sqrt(f, a: int, rm: str, saturate: bool = False):
+    """MPFR's correctly rounded square root (MPFR gives sqrt(-0) = -0, sqrt(x < 0) = NaN)."""
+    f = get_format(f)
+    if rm not in _MODES:
+        return f.canonical_nan, FLAG_NV
+    ex = _exact_ctx(f)
+    x = _value(f, a, ex)
+    sp = _specials(f, [x], inf_times_zero=not isinstance(x, str) and x < 0)
+    if sp:
+        return sp
+    if gmpy2.is_infinite(x) or x == 0:
+        return a, 0
+    return _round(f, lambda c: c.sqrt(x), rm, saturate)
+
+
+OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "div": div, "sqrt": sqrt}
 
 
 # -- operations that order or inspect values: MPFR's own comparisons and min/max ---------------

@@ -17,9 +17,11 @@ the tests cross-check the two.
 
 from __future__ import annotations
 
-from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
+import math
 
-__all__ = ["decode", "round_exact", "add", "sub", "mul", "fma", "convert", "OPS", "INVALID_RM"]
+from ..generators.fpformat import FLAG_DZ, FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
+
+__all__ = ["decode", "round_exact", "add", "sub", "mul", "fma", "div", "sqrt", "convert", "OPS", "INVALID_RM"]
 
 INVALID_RM = "invalid"   # dynamic rm codes 5-7
 
@@ -185,7 +187,63 @@ def fma(f, a: int, b: int, c: int, rm: str, saturate: bool = False):
     return _sum(f, ("fin", ps, x[2] * y[2], x[3] + y[3]), z, rm, saturate)
 
 
-OPS = {"add": (2, add), "sub": (2, sub), "mul": (2, mul), "fma": (3, fma)}
+def _round_odd(f, sign: int, q: int, sticky: bool, e: int, rm: str, saturate: bool):
+    """Round ``(-1)^sign * (q + a nonzero fraction if sticky) * 2^e``: the sticky bit is
+    appended below ``q`` (``q`` must have at least p + 2 bits, so it lies below the round bit)."""
+    return round_exact(f, sign, (q << 1) | int(sticky), e - 1, rm, saturate)
+
+
+def _infinity(f, sign: int, saturate: bool) -> int:
+    """An exact infinite result; E4M3, which has none, gives NaN (or with ``saturate`` the
+    signed largest finite number), as it does where IEEE rounding overflows to infinity."""
+    if f.ieee:
+        return (sign << (f.width - 1)) | f.inf
+    return (sign << (f.width - 1)) | f.max_finite if saturate else f.canonical_nan
+
+
+def div(f, a: int, b: int, rm: str, saturate: bool = False):
+    """IEEE division: (result bits, flags); x/0 raises DZ (E4M3: NaN, or the largest
+    finite with ``saturate``), 0/0 and inf/inf NV."""
+    f = get_format(f)
+    (x, y), early = _operands(f, rm, a, b)
+    if early:
+        return early
+    sign = (a ^ b) >> (f.width - 1) & 1
+    if x[0] == "inf":
+        return _nan(f, invalid=True) if y[0] == "inf" else ((sign << (f.width - 1)) | f.inf, 0)
+    if y[0] == "inf":
+        return sign << (f.width - 1), 0
+    if y[2] == 0:
+        if x[2] == 0:
+            return _nan(f, invalid=True)
+        return _infinity(f, sign, saturate), FLAG_DZ
+    k = 2 * f.precision + 4                            # quotient of >= p + 4 bits
+    q, r = divmod(x[2] << k, y[2])
+    return _round_odd(f, sign, q, r != 0, x[3] - y[3] - k, rm, saturate)
+
+
+def sqrt(f, a: int, rm: str, saturate: bool = False):
+    """IEEE square root: (result bits, flags); sqrt(-0) = -0, negative operands NV."""
+    f = get_format(f)
+    (x,), early = _operands(f, rm, a)
+    if early:
+        return early
+    if x[0] == "inf":
+        return _nan(f, invalid=True) if x[1] else (a, 0)
+    _, sign, m, e = x
+    if m == 0:
+        return a, 0
+    if sign:
+        return _nan(f, invalid=True)
+    if e % 2:
+        m, e = m << 1, e - 1
+    k = f.precision + 4                                # root of >= p + 4 bits
+    big = m << (2 * k)
+    r = math.isqrt(big)
+    return _round_odd(f, 0, r, r * r != big, e // 2 - k, rm, saturate)
+
+
+OPS = {"add": (2, add), "sub": (2, sub), "mul": (2, mul), "fma": (3, fma), "div": (2, div), "sqrt": (1, sqrt)}
 
 
 # -- operations that order or inspect values (no rounding, no rm) ------------------------------
