@@ -22,8 +22,21 @@ the alternatives measured in ``benchmarks/divsqrt_alternatives.py``:
   (4 + 2 neurons, modular wrap-around handled), and one adder at the end gives Q+ - Q- and the
   sign and zero test of the final remainder.
 
-Sizes (default profile, rne static; ``python benchmarks/divsqrt_alternatives.py``):
-see the module table in README and the benchmark output.
+Sizes (default profile, rne static; ``python benchmarks/divsqrt_alternatives.py``), neurons
+/ depth. SRT has the fewest synapses but not the fewest neurons: its carry-save step spends
+4 neurons a bit where the lookahead adder spends about 2.2, and it needs two final adders.
+
+==========  ===============  ===============  ===============
+unit        restoring        select           srt
+==========  ===============  ===============  ===============
+fp16.div     1,159 / 120      1,272 / 78       1,439 / 97
+fp32.div     3,500 / 224      4,014 / 153      4,293 / 177
+fp64.div    12,811 / 429     15,278 / 295     15,639 / 323
+fp32.sqrt    1,627 / 171      1,854 / 110      -
+fp64.sqrt    6,233 / 374      7,349 / 246      -
+==========  ===============  ===============  ===============
+
+NEXUS's fp32 divider and square root: 25,987 / 2,797 and 23,582 / 2,715 (shared/ANCHORS.md).
 
 >>> from spikefp.hdl import Builder
 >>> from spikefp.generators.fpformat import get_format

@@ -185,8 +185,9 @@ def div(f, a: int, b: int, rm: str, saturate: bool = False):
     ex = _exact_ctx(f)
     x, y = _value(f, a, ex), _value(f, b, ex)
     sign = ((a ^ b) >> (f.width - 1)) & 1
-    sp = _specials(f, [x, y], inf_times_zero=(gmpy2.is_infinite(x) and gmpy2.is_infinite(y)) or
-                   (x == 0 and y == 0))
+    invalid = not isinstance(x, str) and not isinstance(y, str) and \
+        ((gmpy2.is_infinite(x) and gmpy2.is_infinite(y)) or (x == 0 and y == 0))
+    sp = _specials(f, [x, y], inf_times_zero=invalid)
     if sp:
         return sp
     if gmpy2.is_infinite(x):

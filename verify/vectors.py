@@ -149,10 +149,29 @@ def _partners(rng, f: FPFormat, x: np.ndarray, op: str) -> np.ndarray:
     return _pack(f, rand_sign, e2, _fractions(rng, f, n))
 
 
+def _short(rng, f: FPFormat, n: int) -> np.ndarray:
+    """Values whose significands have at most ceil(p / 2) significant bits, exponents near 1:
+    a product of two of them is exact, so it divides exactly and is a perfect square."""
+    keep = (f.precision + 1) // 2
+    frac = _fractions(rng, f, n) >> _u64(f.M - keep + 1) << _u64(f.M - keep + 1)
+    e = np.clip(f.bias + rng.integers(-3, 4, n), 1, f.exp_ones - 1)
+    return _pack(f, rng.integers(0, 2, n), e, frac)
+
+
+def _exact_products(f: FPFormat, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.array([reference.mul(f, int(u), int(v), "rne")[0] for u, v in zip(x, y)], dtype=np.uint64)
+
+
 def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     """``n`` boundary-weighted operand tuples for a two- or three-operand ``op``."""
     rng = np.random.default_rng(seed)
     a = _operands(rng, f, n)
+    if op == "div":          # a sixth are exact quotients (x * y) / y: the remainder is 0
+        b = _partners(rng, f, a, op)
+        k = n // 6
+        b[:k] = _short(rng, f, k)
+        a[:k] = _exact_products(f, _short(rng, f, k), b[:k])
+        return {"a": a, "b": b}
     if op != "fma":
         return {"a": a, "b": _partners(rng, f, a, op)}
     b = _partners(rng, f, a, "mul")
@@ -222,6 +241,12 @@ def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     parts = [np.array(special_values(src), dtype=np.uint64), _operands(rng, src, n - n // 3), _bits(rng, src, n // 3)]
     if u.target is not None:
         parts[1][: len(parts[1]) // 2] = _target_edges(rng, src, u.target, len(parts[1]) // 2)
+    if u.op == "sqrt":       # a sixth are perfect squares (and the square's neighbours)
+        k = len(parts[1]) // 6
+        c = _short(rng, src, k) & np.uint64(src.sign_bit - 1)
+        sq = _exact_products(src, c, c)
+        parts[1][:k] = sq
+        parts[1][k:2 * k] = sq + np.uint64(1)
     return {"a": np.concatenate(parts)}
 
 
