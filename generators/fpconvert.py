@@ -56,13 +56,10 @@ from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
 from .fpcommon import Modes, finish, round_pack, round_up, unpack
 from .fpformat import FPFormat, IntFormat
+from .fpops import _const
 from .shifters import leading_zeros, shift_left, shift_right
 
 __all__ = ["fp_to_fp", "fp_to_int", "int_to_fp"]
-
-
-def _const(value: int, width: int) -> list[int]:
-    return [CONST1 if (value >> j) & 1 else CONST0 for j in range(width)]
 
 
 def _const_minus(b: Builder, c: int, x) -> list[int]:

@@ -56,3 +56,23 @@ def test_campaign(name):
         else:
             v = vectors.for_unit(u, 100_000, seed=51)
         run(u, v)
+
+
+SIXTEEN_BIT_REFERENCE_UNITS = [f"{s}.to_{d}" for s in ("fp16", "bf16") for d in FLOATS + list(INT_FORMATS) if s != d] + \
+    ["fp16.sqrt", "bf16.sqrt", "fp8e4m3.div", "fp8e5m2.div"]
+
+
+@pytest.mark.parametrize("name", SIXTEEN_BIT_REFERENCE_UNITS)
+def test_the_two_references_agree_on_every_operand(name):
+    """Ours against MPFR on every operand tuple of 16 bits, every rounding mode."""
+    from spikefp.verify import mpfr_ref, reference
+
+    u = spikefp.unit(name)
+    v = vectors.exhaustive_for(u)
+    cols = [v[k].tolist() for k in u.operands]
+    ours = check.reference_fn(u.fmt, u.op, module=reference)
+    theirs = check.reference_fn(u.fmt, u.op, module=mpfr_ref)
+    for rm in (ROUNDING_MODES if u.rounds else ["rne"]):
+        bad = [t for t in zip(*cols) if ours(*t, rm) != theirs(*t, rm)]
+        print(f"{name} {rm}: {len(cols[0]):,} operand tuples, {len(bad)} disagreements")
+        assert not bad, (rm, [hex(x) for x in bad[0]])
