@@ -23,6 +23,7 @@ import os
 from amaranth.back import verilog
 
 from . import __version__
+from .generators.fpformat import IntFormat
 from .hdl.elaborate import NetlistComponent
 from .hdl.netlist import atomic_write
 from .hdl.verilog import to_verilog
@@ -55,8 +56,9 @@ def generate(unit, pipeline: int = 0, backend: str = "netlist") -> tuple[str, di
     manifest = {
         "module": name,
         "unit": unit.name,
-        "format": {"name": unit.fmt.name, "exponent_bits": unit.fmt.E, "fraction_bits": unit.fmt.M},
+        "format": _format_info(unit.fmt),
         "operation": unit.op,
+        "target": _format_info(unit.target) if unit.target is not None else None,
         "rounding": unit.mode,
         "profile": unit.profile.name,
         "params": {k: v for k, v in sorted(unit.params.items())},
@@ -70,6 +72,13 @@ def generate(unit, pipeline: int = 0, backend: str = "netlist") -> tuple[str, di
         "verilog_sha256": hashlib.sha256(text.encode()).hexdigest(),
     }
     return text, manifest
+
+
+def _format_info(f) -> dict:
+    """A float format's field widths, or an integer format's width and signedness."""
+    if isinstance(f, IntFormat):
+        return {"name": f.name, "integer_bits": f.width, "signed": f.signed}
+    return {"name": f.name, "exponent_bits": f.E, "fraction_bits": f.M}
 
 
 def write(unit, out_dir: str, pipeline: int = 0, backend: str = "netlist") -> tuple[str, str]:

@@ -148,3 +148,15 @@ def test_cli_eval_takes_integer_hex_and_lists_conversions():
     assert r.returncode == 2 and "wider than i32" in r.stderr and r.stdout == ""
     r = subprocess.run([exe, "list"], capture_output=True, text=True)
     assert "to_" in r.stdout
+
+
+def test_gen_writes_verilog_and_a_manifest_for_integer_sources(tmp_path):
+    import json
+    exe = os.path.join(os.path.dirname(sys.executable), "spikefp")
+    r = subprocess.run([exe, "gen", "i32.to_fp16", "--dynamic", "-o", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    man = json.loads((tmp_path / "i32_to_fp16_dyn.json").read_text())
+    assert man["format"] == {"name": "i32", "integer_bits": 32, "signed": True}
+    assert man["target"] == {"name": "fp16", "exponent_bits": 5, "fraction_bits": 10}
+    assert [(p["name"], p["width"]) for p in man["ports"]] == [("a", 32), ("rm", 3), ("y", 16), ("flags", 5)]
+    assert "module i32_to_fp16_dyn" in (tmp_path / "i32_to_fp16_dyn.v").read_text()
