@@ -5,6 +5,7 @@
     spikefp eval UNIT                  TestFloat-style lines on stdin -> operands, result, flags
     spikefp gen UNIT -o DIR            Verilog module and JSON manifest (--pipeline N, --backend)
     spikefp export UNIT --nir FILE     the unit's network in NIR (read back with nir.read)
+    spikefp map UNIT --target T        place a unit on Loihi-style cores: cores, latency, energy
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
     spikefp block NAME --width N       counts of one block (--profile P, --param k=v, --json)
@@ -100,6 +101,28 @@ def cmd_export(args) -> int:
     print(f"{args.nir}: {u.name} ({u.mode}) as NIR, {s['neurons']} neurons in {s['depth']} levels "
           f"(settle semantics: outputs valid after {s['depth']} timesteps)")
     return 0
+
+
+def cmd_map(args) -> int:
+    from .neuro.mapping import MappingError, map_netlist
+    from .neuro.targets import TargetError, get_target
+    try:
+        target = get_target(args.target)
+    except TargetError as e:
+        raise CLIError(str(e)) from None
+    u = _unit(args)
+    try:
+        m = map_netlist(u.netlist, target, args.mode, vectors=args.vectors, seed=args.seed, name=u.name)
+    except MappingError as e:
+        raise CLIError(str(e)) from None
+    s = m.summary()
+    if args.output and s["mismatches"] == 0:       # a mapping that fails its check is not written
+        try:
+            m.save(args.output, s)
+        except OSError as e:
+            raise CLIError(f"cannot write {args.output}: {e}") from None
+    print(json.dumps(s, sort_keys=True) if args.json else m.report(s))
+    return 0 if s["mismatches"] == 0 else 1
 
 
 def cmd_verify(args) -> int:
@@ -203,6 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     unit_args(ex)
     ex.add_argument("--nir", required=True, metavar="FILE", help="output NIR (HDF5) file")
     ex.set_defaults(func=cmd_export)
+    mp = sub.add_parser("map", help="map a unit onto Loihi-style cores; check it time-stepped; latency and energy")
+    unit_args(mp)
+    mp.add_argument("--target", required=True, metavar="T", help="loihi1, loihi2 or a target .json file")
+    mp.add_argument("--mode", choices=("settle", "wavefront"), default="settle",
+                    help="settle: inputs held, one operation per depth timesteps (default); "
+                         "wavefront: paths balanced with relays, one operation per timestep")
+    mp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    mp.add_argument("-o", "--output", metavar="FILE", help="write the mapping (neuron -> core, core -> tile, summary) as JSON")
+    mp.add_argument("--vectors", type=int, default=10_000, help="random operations simulated and checked (default 10000)")
+    mp.add_argument("--seed", type=int, default=0, help="seed of the random operations (default 0)")
+    mp.set_defaults(func=cmd_map)
     ev = sub.add_parser("eval", help="evaluate TestFloat-style hex lines from stdin")
     unit_args(ev)
     ev.add_argument("--engine", default="pysim", choices=["pysim", "icarus", "verilator"],
