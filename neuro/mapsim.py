@@ -86,9 +86,13 @@ def _bad_lanes(a: np.ndarray, b: np.ndarray) -> int:
 
 
 def simulate(reference: Netlist, net: Netlist, core: np.ndarray, n_cores: int, mode: str,
-             vectors: int = 10_000, seed: int = 0) -> SimResult:
+             vectors: int = 10_000, seed: int = 0, planes: np.ndarray | None = None) -> SimResult:
     """Run the mapped ``net`` (neuron ``k`` on core ``core[k]``) on random operations and
-    compare its outputs with the exact engine on ``reference`` (the unmapped netlist)."""
+    compare its outputs with the exact engine on ``reference`` (the unmapped netlist).
+
+    ``planes``: the operations as input bit planes ``(input bits, words)`` (64 per word, see
+    `spikefp.pysim.pack`) instead of ``vectors`` uniformly random ones.
+    """
     cores = [CoreProgram(net, np.flatnonzero(core == c)) for c in range(n_cores)]
     n_in = net.first_neuron - 2
     out_nodes = np.array([i for bits in net.outputs.values() for i in bits], np.intp)
@@ -109,8 +113,9 @@ def simulate(reference: Netlist, net: Netlist, core: np.ndarray, n_cores: int, m
         return new
 
     if mode == "settle":
-        words = max(1, -(-vectors // 64))
-        planes = rng.integers(0, 1 << 64, size=(n_in, words), dtype=np.uint64)
+        words = max(1, -(-vectors // 64)) if planes is None else planes.shape[1]
+        if planes is None:
+            planes = rng.integers(0, 1 << 64, size=(n_in, words), dtype=np.uint64)
         want = ref.run_packed(planes)[0]
         S = np.zeros((net.node_count, words), np.uint64)
         S[1] = ~np.uint64(0)
@@ -132,10 +137,15 @@ def simulate(reference: Netlist, net: Netlist, core: np.ndarray, n_cores: int, m
                          np.bitwise_count(planes).sum(axis=1, dtype=np.int64) * depth, n)
     if mode != "wavefront":
         raise ValueError(f"unknown timing mode {mode!r}")
-    lanes_words = max(1, -(-vectors // (64 * 128)))   # about 128 operations per lane
-    per_lane = max(1, -(-vectors // (64 * lanes_words)))
-    W = lanes_words
-    planes = rng.integers(0, 1 << 64, size=(n_in, per_lane * W), dtype=np.uint64)
+    words = max(1, -(-vectors // 64)) if planes is None else planes.shape[1]
+    W = -(-words // 128)                    # words of 64 streams: about 128 operations per stream
+    if planes is None:
+        words = W * -(-words // W)
+    while words % W:                        # given planes: streams of equal length
+        W += 1
+    per_lane = words // W
+    if planes is None:
+        planes = rng.integers(0, 1 << 64, size=(n_in, words), dtype=np.uint64)
     want = ref.run_packed(planes)[0]
     got = np.zeros((len(out_nodes), per_lane * W), np.uint64)
     S = np.zeros((net.node_count, W), np.uint64)
