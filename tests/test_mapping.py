@@ -368,3 +368,23 @@ def test_presets_are_the_published_figures():
         (128, 1024, 4096, 4096)
     assert (t.energy.synop_pj, t.energy.update_pj, t.energy.active_update_pj, t.energy.tile_spike_pj) == \
         (23.6, 52.0, 81.0, 1.7)
+
+
+def test_placement_ends_where_no_swap_shortens_the_routes():
+    # A random route graph between 10 cores on a 3 x 2 mesh of 2-core tiles: after `place`,
+    # no exchange of two cores' slots lowers the hop cost (checked by brute force).
+    from spikefp.neuro.partition import Partition
+    rng = np.random.default_rng(5)
+    C = 10
+    routes = np.unique(np.stack([rng.integers(0, 60, 200), rng.integers(0, C, 200)], 1), axis=0)
+    core = np.arange(60) % C
+    p = Partition(core, C, {}, np.zeros((0, 2), np.int64), routes, 0)
+    t = target_of(mesh=[3, 2], cores_per_tile=2, cores_per_chip=12)
+    tiles = place(p, t)
+    best = hop_cost(p, tiles)
+    assert best <= hop_cost(p, _slots(t)[:C])
+    for a in range(C):
+        for b in range(a + 1, C):
+            sw = tiles.copy()
+            sw[[a, b]] = sw[[b, a]]
+            assert hop_cost(p, sw) >= best
