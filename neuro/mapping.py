@@ -148,10 +148,14 @@ class Mapping:
         s = summary or self.summary()
         p, e, nx = s["per_op"], s["energy_pj"], s["nexus_fp32_add"]
         o = s["original"]
+        lg = s["legalization"]
         lines = [
             f"{s['unit']} on {s['target']} ({s['mode']})",
             f"  cores              {s['cores']}",
             f"  neurons            {s['neurons']:,} ({o['neurons']:,} + {s['relays']:,} relays)",
+            f"  legalized          {lg['weights_split']} weights over target max {self.target.max_weight} split "
+            f"over {lg['relays_split']} relays in {lg['neurons_split']} neurons; {lg['relays_balance']:,} "
+            f"balancing relays; {lg['constants_folded']} constant inputs folded",
             f"  synapses           {s['synapses']:,}",
             f"  inter-core edges   {s['inter_core_edges']:,}",
             f"  latency            {s['latency_timesteps']} timesteps",

@@ -304,7 +304,8 @@ def test_cli_map_prints_the_report_and_writes_the_mapping(tmp_path):
     r = run("map", "fp16.add", "--target", "loihi1", "--mode", "wavefront", "--vectors", "2000", "-o", str(out))
     assert r.returncode == 0, r.stderr
     for word in ("cores", "neurons", "synapses", "inter-core edges", "latency", "operations per timestep",
-                 "synaptic ops", "spikes", "energy / op", "0 mismatches", "NEXUS fp32.add, same model (wavefront)"):
+                 "synaptic ops", "spikes", "energy / op", "0 mismatches", "NEXUS fp32.add, same model (wavefront)",
+                 "balancing relays"):
         assert word in r.stdout, word
     d = json.loads(out.read_text())
     s = d["summary"]
