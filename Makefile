@@ -62,7 +62,9 @@ exhaustive: install
 bench: install
 	$(PY) benchmarks/pysim_throughput.py
 	$(PY) benchmarks/fp_units.py
+	$(PY) benchmarks/divsqrt_alternatives.py
 	$(PY) benchmarks/rtl_throughput.py
+	$(PY) benchmarks/neuro_map.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
