@@ -2,8 +2,9 @@
 
 `map_netlist(net, target, mode)` takes a unit's netlist onto a target's cores:
 
-1. `spikefp.neuro.legalize` rewrites what breaks a per-neuron limit (weights split over
-   relays; in ``wavefront`` mode every path balanced with relays);
+1. `spikefp.neuro.legalize` rewrites what breaks a per-neuron limit (fan-in over the target's
+   as an exact tree of threshold neurons; weights split over relays; in ``wavefront`` mode
+   every path balanced with relays);
 2. `spikefp.neuro.partition` assigns neurons to cores with METIS within every per-core limit
    and places the cores on the mesh;
 3. `spikefp.neuro.mapsim` runs the mapped network timestep by timestep, core by core, on
@@ -126,16 +127,19 @@ class Mapping:
 
     def to_json(self, summary: dict | None = None) -> str:
         """The mapping: neuron -> core (legalized neuron order: the original neurons, then
-        relays), core -> tile, every relay's source node, and the summary."""
+        tree neurons, then relays), core -> tile, the tree neurons' indices, every relay's
+        source node, and the summary."""
         net = self.legal.netlist
         n0 = self.legal.original_neurons
+        nt = self.legal.report.tree_neurons
         d = {
             "format": FORMAT, "version": 1,
             "summary": summary or self.summary(),
             "first_neuron": net.first_neuron,
             "neuron_core": self.part.core.tolist(),
             "core_tile": self.tiles.tolist(),
-            "relays": [[n0 + j, r.inputs[0]] for j, r in enumerate(net.neurons[n0:])],
+            "tree_neurons": list(range(n0, n0 + nt)),
+            "relays": [[n0 + nt + j, r.inputs[0]] for j, r in enumerate(net.neurons[n0 + nt:])],
             "outputs": net.outputs,
         }
         return json.dumps(d, sort_keys=True, separators=(",", ":")) + "\n"
@@ -152,10 +156,13 @@ class Mapping:
         lines = [
             f"{s['unit']} on {s['target']} ({s['mode']})",
             f"  cores              {s['cores']}",
-            f"  neurons            {s['neurons']:,} ({o['neurons']:,} + {s['relays']:,} relays)",
+            f"  neurons            {s['neurons']:,} ({o['neurons']:,} + "
+            + (f"{lg['tree_neurons']:,} tree + " if lg['tree_neurons'] else "") + f"{s['relays']:,} relays)",
             f"  legalized          {lg['weights_split']} weights over target max {self.target.max_weight} split "
             f"over {lg['relays_split']} relays in {lg['neurons_split']} neurons; {lg['relays_balance']:,} "
-            f"balancing relays; {lg['constants_folded']} constant inputs folded",
+            f"balancing relays; {lg['constants_folded']} constant inputs folded; {lg['fanin_split']} neurons over "
+            f"fan-in {min(self.target.fanin_axons_per_core, self.target.synapses_per_core)} rewritten as exact "
+            f"trees of {lg['tree_neurons']:,} neurons",
             f"  synapses           {s['synapses']:,}",
             f"  inter-core edges   {s['inter_core_edges']:,}",
             f"  latency            {s['latency_timesteps']} timesteps",

@@ -128,12 +128,47 @@ def test_wavefront_netlist_is_balanced(name):
 @pytest.mark.parametrize("changes, message", [
     ({"threshold_bits": 3}, "exceeds target 'custom' threshold_bits 3"),
     ({"membrane_bits": 6}, "beyond target 'custom' membrane_bits 6"),
-    ({"fanin_axons_per_core": 8}, "exceeds target 'custom' fanin_axons_per_core 8"),
+    # Fan-in 2: no group step lowers a root's synapses (fan-in 8 is reached by trees).
+    ({"fanin_axons_per_core": 2}, "exceeds target 'custom' fanin_axons_per_core 2"),
 ])
 def test_what_cannot_be_legalized_names_the_limit(changes, message):
     with pytest.raises(MappingError, match=message):
         legalize(spikefp.unit("fp8e4m3.mul").netlist, target_of(**changes))
 
+
+
+def narrow(fanin):
+    import dataclasses
+    return dataclasses.replace(get_target("loihi1"), name="narrow", fanin_axons_per_core=fanin)
+
+
+def test_fanin_tree_by_hand_on_every_input():
+    # 20 inputs, weights +-2^j (a comparator) with two odd ones out, on fan-in 8: exact on all
+    # 2^20 inputs, every neuron within 8 synapses, the original neuron keeps its index.
+    ws = [s * (1 << j) for j in range(10) for s in (1, -1)]
+    ws[3], ws[7] = -6, 24
+    n = Netlist({"a": 20}, {"y": [22]}, [Neuron(tuple(range(2, 22)), tuple(ws), 5)])
+    leg = legalize(n, narrow(8))
+    assert leg.report.fanin_split == 1 and leg.report.tree_neurons == len(leg.netlist.neurons) - 1 > 0
+    assert leg.report.as_dict()["tree_neurons"] == leg.report.tree_neurons
+    assert leg.netlist.outputs == {"y": [22]} and max(len(x.inputs) for x in leg.netlist.neurons) <= 8
+    a = np.arange(1 << 20, dtype=np.uint64)
+    want, got = pysim.compile(n).run(a=a)["y"], pysim.compile(leg.netlist).run(a=a)["y"]
+    assert np.array_equal(np.asarray(got), np.asarray(want)) and 0 < np.asarray(want).mean() < 1
+
+
+@pytest.mark.parametrize("mode", ["settle", "wavefront"])
+@pytest.mark.parametrize("name, fanin", [("fp8e4m3.mul", 16), ("fp16.add", 8)])
+def test_fanin_trees_on_real_units(name, fanin, mode):
+    net = spikefp.unit(name).netlist
+    assert net.stats()["max_fanin"] > fanin
+    leg = legalize(net, narrow(fanin), mode)
+    assert leg.report.fanin_split > 0 and leg.report.tree_neurons > 0
+    assert max(len(x.inputs) for x in leg.netlist.neurons) <= fanin
+    assert len(leg.netlist.neurons) == len(net.neurons) + leg.report.tree_neurons + leg.report.relays
+    planes = random_planes(net, 40)          # 2,560 operations
+    want = pysim.compile(net).run_packed(planes)[0]
+    assert np.array_equal(pysim.compile(leg.netlist).run_packed(planes)[0], want)
 
 # -- partitioning and placement --------------------------------------------------------------
 
