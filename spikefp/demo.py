@@ -108,17 +108,17 @@ DEMO_BLOCKS = [
 # NEXUS measured neurons / depth (ANCHORS.md)
 NEXUS_COUNTS = {"fp32.add": (5734, 332), "fp32.mul": (21416, 382), "fp16.add": (2726, 198),
                 "fp8e4m3.add": (1628, 106), "fp8e4m3.mul": (1167, 84), "fp64.add": (10959, 600),
-                "fp64.mul": (87023, 1031)}
+                "fp64.mul": (87023, 1031), "fp32.div": (25987, 2797), "fp32.sqrt": (23582, 2715)}
 
 
 def fp_demo_rows(n: int = 20_000):
     from .units import unit
     from .verify import check, vectors
     rows = []
-    for name in ("fp8e4m3.mul", "fp16.add", "bf16.fma", "fp32.add", "fp32.mul", "fp64.add"):
+    for name in ("fp8e4m3.mul", "fp16.add", "bf16.fma", "fp32.add", "fp32.mul", "fp32.div", "fp32.sqrt", "fp64.add"):
         for dynamic in (False, True):
             u = unit(name, dynamic=dynamic)
-            r = check.check(u, vectors.mixed(u.fmt, u.op, n, seed=1))
+            r = check.check(u, vectors.for_unit(u, n, seed=1))
             s = u.stats()
             nx = NEXUS_COUNTS.get(name)
             rows.append({"unit": name, "mode": "dynamic" if dynamic else "rne", "profile": "default", **s,
