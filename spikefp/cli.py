@@ -130,13 +130,12 @@ def cmd_verify(args) -> int:
     u = _unit(args)
     if args.n < 1:
         raise CLIError(f"--n must be >= 1, got {args.n}")
-    if u.fmt.width * u.arity <= 16 and args.n >= 1 << (u.fmt.width * u.arity):
-        v = vectors.exhaustive_for(u)
-    else:
-        v = vectors.for_unit(u, args.n, seed=args.seed)
+    every = u.operand_bits * u.arity <= 16 and args.n >= 1 << (u.operand_bits * u.arity)
+    v = vectors.exhaustive_for(u) if every else vectors.for_unit(u, args.n, seed=args.seed)
     n = len(v["a"])
+    kind = "every operand tuple" if every else "specials, boundary, random"
     print(f"{u.name} ({u.mode}), pipeline {args.pipeline}, {args.sim}: "
-          f"{n:,} vectors (specials, boundary, random); building and simulating...", file=sys.stderr, flush=True)
+          f"{n:,} vectors ({kind}); building and simulating...", file=sys.stderr, flush=True)
     try:
         r = rtl_sim.run(u, args.sim, v, pipeline=args.pipeline)
     except (ValueError, rtl_sim.SimulatorMissing) as e:
@@ -244,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     vf = sub.add_parser("verify", help="cocotb regression of one unit's RTL against the reference and the exact engine")
     unit_args(vf)
     vf.add_argument("--sim", default="verilator", choices=["icarus", "verilator"])
-    vf.add_argument("--n", type=int, default=20_000, help="vectors beyond the specials (8-bit add/sub/mul: >= 65536 runs all pairs)")
+    vf.add_argument("--n", type=int, default=20_000, help="vectors beyond the specials (a unit with at most 2^16 operand tuples, "
+                    "e.g. fp8 div or fp16 sqrt: N >= their number runs them all)")
     vf.add_argument("--pipeline", type=int, default=0)
     vf.add_argument("--seed", type=int, default=0)
     vf.set_defaults(func=cmd_verify)
