@@ -31,6 +31,9 @@ applied until none helps.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,9 +102,23 @@ def _metis(net: Netlist, edges: np.ndarray, nparts: int) -> np.ndarray:
     fanin = np.bincount(edges[:, 1], minlength=n)
     vw = np.stack([np.ones(n, np.int64), np.maximum(fanin, 1)], 1).ravel()   # ncon = 2
     opts = pymetis.Options(seed=_SEED)
-    res = pymetis.part_graph(nparts, pymetis.CSRAdjacency(starts.tolist(), pairs[:, 1].tolist()),
-                             vweights=vw.tolist(), options=opts)
+    with _stdout_to_stderr():        # METIS prints its complaints from C to stdout (fd 1)
+        res = pymetis.part_graph(nparts, pymetis.CSRAdjacency(starts.tolist(), pairs[:, 1].tolist()),
+                                 vweights=vw.tolist(), options=opts)
     return np.asarray(res.vertex_part, dtype=np.int64)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send file descriptor 1 to 2 for a while, so C libraries cannot corrupt ``--json`` output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def partition(net: Netlist, t: Target) -> Partition:

@@ -388,6 +388,16 @@ def test_unit_too_big_for_a_tiny_target_file(tmp_path):
     assert list(tmp_path.iterdir()) == [path]          # no temporary file left either
 
 
+def test_metis_complaints_never_reach_stdout(tmp_path):
+    """A target whose per-core fan-in no partition meets: METIS complains from C while the
+    pass retries with more parts; stdout (a --json consumer's input) stays clean."""
+    path = tmp_path / "narrow.json"
+    path.write_text(json.dumps(custom(fanin_axons_per_core=16)))
+    r = run("map", "fp8e4m3.mul", "--target", str(path), "--json", "--vectors", "256")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "fanin_axons_per_core = 16" in r.stderr
+
+
 def test_custom_target_file_maps(tmp_path):
     path = tmp_path / "small.json"
     path.write_text(json.dumps(custom(neurons_per_core=256, weight_bits=6)))
