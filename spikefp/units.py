@@ -76,7 +76,10 @@ def format_by_name(name: str):
     """A float format (named or e<E>m<M>) or an integer format (i32 u32 i64 u64)."""
     if name in INT_FORMATS:
         return get_int_format(name)
-    return get_format(name)
+    try:
+        return get_format(name)
+    except ValueError as e:       # name the integer formats too: they are valid here
+        raise ValueError(f"{e}, or an integer format {' '.join(INT_FORMATS)}") from None
 
 
 def _fp_exactly_widens(src: FPFormat, dst: FPFormat) -> bool:
