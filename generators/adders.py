@@ -27,7 +27,7 @@ from __future__ import annotations
 from ..hdl import gates
 from ..hdl.builder import CONST0, CONST1, Builder
 
-__all__ = ["ARCHS", "add", "ripple_add", "lookahead_add", "carries", "sub", "ge", "eq",
+__all__ = ["ARCHS", "add", "ripple_add", "lookahead_add", "carries", "digit_sums", "sub", "ge", "eq",
            "increment", "negate"]
 
 ARCHS = ("lookahead", "ripple")
@@ -87,16 +87,21 @@ def carries(b: Builder, digits, cin: int = CONST0, block: int | None = None) -> 
     return out
 
 
-def _sum_bits(b: Builder, x, y, c) -> list[int]:
-    # c[i+1] is the true carry out of position i, so this is x ^ y ^ c[i] in one neuron.
-    return [b.neuron([(x[i], 1), (y[i], 1), (c[i], 1), (c[i + 1], -2)], 1) for i in range(len(x))]
+def digit_sums(b: Builder, digits, c) -> list[int]:
+    """Sum bits of digits (tuples of literals, as for `carries`) with their carries ``c``.
+
+    ``c[i+1]`` is the true carry out of position i, so bit i is the digit plus ``c[i]``
+    modulo 2, one neuron: ``[sum(digit) + c_i - 2 c_(i+1) >= 1]``.
+    """
+    return [b.neuron([(x, 1) for x in d] + [(c[i], 1), (c[i + 1], -2)], 1) for i, d in enumerate(digits)]
 
 
 def lookahead_add(b: Builder, x, y, cin: int = CONST0, block: int | None = None):
     """``(sum bits, carry out)`` of ``x + y + cin`` with the threshold carry-lookahead."""
     _same_width(x, y)
-    c = carries(b, list(zip(x, y)), cin, block)
-    return _sum_bits(b, x, y, c), c[-1]
+    digits = list(zip(x, y))
+    c = carries(b, digits, cin, block)
+    return digit_sums(b, digits, c), c[-1]
 
 
 def ripple_add(b: Builder, x, y, cin: int = CONST0):

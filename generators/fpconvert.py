@@ -56,17 +56,15 @@ from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
 from .fpcommon import Modes, finish, round_pack, round_up, unpack
 from .fpformat import FPFormat, IntFormat
-from .fpops import _const
+from .fpops import _const, _sub_padded
 from .shifters import leading_zeros, shift_left, shift_right
 
 __all__ = ["fp_to_fp", "fp_to_int", "int_to_fp"]
 
 
 def _const_minus(b: Builder, c: int, x) -> list[int]:
-    """``c - x`` for a constant ``c`` and unsigned bits ``x``, two's complement, one bit to spare."""
-    w = max(len(x), c.bit_length()) + 1
-    d, _ = adders.sub(b, _const(c, w), list(x) + [CONST0] * (w - len(x)))
-    return d
+    """``c - x`` for a constant ``c >= 0`` and unsigned bits ``x``, two's complement, one bit to spare."""
+    return _sub_padded(b, _const(c, c.bit_length()), x)
 
 
 def _window(b: Builder, f: FPFormat, bits, sticky: int = CONST0):

@@ -89,9 +89,7 @@ def restoring_step(b: Builder, r, d):
     q = adders.carries(b, [ri + (~di,) for ri, di in zip(r, d)], CONST1)[-1]
     t = [CONST0 if di == CONST0 else (q if di == CONST1 else gates.and_(b, [q, di])) for di in d]
     digits = [ri + (~ti,) for ri, ti in zip(r, t)]
-    c = adders.carries(b, digits, CONST1)
-    out = [b.neuron([(x, 1) for x in dg] + [(c[i], 1), (c[i + 1], -2)], 1) for i, dg in enumerate(digits)]
-    return q, out
+    return q, adders.digit_sums(b, digits, adders.carries(b, digits, CONST1))
 
 
 def select_step(b: Builder, r, d):
@@ -102,7 +100,7 @@ def select_step(b: Builder, r, d):
     digits = [ri + (~di,) for ri, di in zip(r, d)]
     c = adders.carries(b, digits, CONST1)
     q = c[-1]
-    diff = [b.neuron([(x, 1) for x in dg] + [(c[i], 1), (c[i + 1], -2)], 1) for i, dg in enumerate(digits)]
+    diff = adders.digit_sums(b, digits, c)
     out = [(b.neuron([(x, 1), (q, 1)], 2), b.neuron([(x, 1) for x in ri] + [(q, -1)], 1))
            for x, ri in zip(diff, r)]
     return q, out
