@@ -92,23 +92,30 @@ def _parts(w: int, k: int) -> list[int]:
     return [s * (q + 1)] * r + [s * q] * (k - r)
 
 
-class _Relays:
-    """Relay neurons appended to a neuron list, shared by key."""
+class _Appended:
+    """Neurons appended after the existing nodes: node ids from ``first`` on."""
 
-    def __init__(self, neurons: list[Neuron], first: int):
-        self.neurons = neurons
+    def __init__(self, first: int):
         self.first = first
+        self.neurons: list[Neuron] = []
+
+    def add(self, neu: Neuron) -> int:
+        self.neurons.append(neu)
+        return self.first + len(self.neurons) - 1
+
+
+class _Relays(_Appended):
+    """Relay neurons, shared by key."""
+
+    def __init__(self, first: int):
+        super().__init__(first)
         self.cache: dict[tuple, int] = {}
-        self.added = 0
 
     def copy(self, x: int, j: int) -> int:
         """Node id of the ``j``-th relay copy of node ``x`` (delay 1)."""
-        key = (x, j)
-        if key not in self.cache:
-            self.neurons.append(RELAY(x))
-            self.cache[key] = self.first + len(self.neurons) - 1
-            self.added += 1
-        return self.cache[key]
+        if (x, j) not in self.cache:
+            self.cache[(x, j)] = self.add(RELAY(x))
+        return self.cache[(x, j)]
 
     def delay(self, x: int, d: int) -> int:
         """Node ``x`` delayed by ``d`` timesteps through a shared relay chain."""
@@ -142,7 +149,7 @@ def legalize(net: Netlist, target: Target, mode: str = "settle") -> Legalized:
     rep = LegalizeReport()
     M = target.max_weight
     F = min(target.fanin_axons_per_core, target.synapses_per_core)
-    tree = _Tree(net.first_neuron + len(net.neurons))      # ids after the original neurons
+    tree = _Appended(net.first_neuron + len(net.neurons))      # ids after the original neurons
     folded = []
     for k, neu in enumerate(net.neurons):
         ins, ws, theta = [], [], neu.threshold
@@ -160,7 +167,7 @@ def legalize(net: Netlist, target: Target, mode: str = "settle") -> Legalized:
             folded.append(Neuron(tuple(ins), tuple(ws), theta))
     rep.tree_neurons = len(tree.neurons)
     folded += tree.neurons
-    relays = _Relays([], tree.first + len(tree.neurons))   # ids after the tree neurons
+    relays = _Relays(tree.first + len(tree.neurons))   # ids after the tree neurons
     body = []
     for neu in folded:
         ins, ws, split = [], [], False
@@ -169,14 +176,14 @@ def legalize(net: Netlist, target: Target, mode: str = "settle") -> Legalized:
                 ins.append(x)
                 ws.append(w)
                 continue
-            for j, p in enumerate(_parts(w, -(-abs(w) // M))):
+            for j, p in enumerate(_parts(w, _cost(w, M))):
                 ins.append(relays.copy(x, j))
                 ws.append(p)
             rep.weights_split += 1
             split = True
         rep.neurons_split += split
         body.append(Neuron(tuple(ins), tuple(ws), neu.threshold))
-    rep.relays_split = relays.added
+    rep.relays_split = len(relays.neurons)
     out = Netlist(net.inputs, net.outputs, body + relays.neurons, net.name)
     for k, neu in enumerate(out.neurons):
         _check_neuron(k, neu, target)
@@ -304,19 +311,7 @@ def _replace_group(ins, ws, theta, F, M, tree):
     return _reduced(list(merged), list(merged.values()), -D * v1)
 
 
-class _Tree:
-    """Tree neurons appended after the original neurons."""
-
-    def __init__(self, first: int):
-        self.first = first
-        self.neurons: list[Neuron] = []
-
-    def add(self, neu: Neuron) -> int:
-        self.neurons.append(neu)
-        return self.first + len(self.neurons) - 1
-
-
-def _fit_fanin(k, ins, ws, theta, target: Target, tree: _Tree) -> Neuron:
+def _fit_fanin(k, ins, ws, theta, target: Target, tree: _Appended) -> Neuron:
     """Neuron ``k`` rewritten so that, after weight splitting, it reads at most the target's
     fan-in; raises `MappingError` naming the limit when no exact tree fits."""
     F = min(target.fanin_axons_per_core, target.synapses_per_core)
@@ -342,7 +337,7 @@ def _balance(net: Netlist, rep: LegalizeReport) -> Netlist:
     the output depth (constants excepted)."""
     lv = net.levels
     first = net.first_neuron
-    relays = _Relays([], net.node_count)
+    relays = _Relays(net.node_count)
     body = []
     for k, neu in enumerate(net.neurons):
         L = lv[first + k]
@@ -352,5 +347,5 @@ def _balance(net: Netlist, rep: LegalizeReport) -> Netlist:
     depth = max((lv[i] for i in live), default=0)
     outputs = {p: [i if i in (ZERO_NODE, ONE_NODE) else relays.delay(i, depth - lv[i]) for i in bits]
                for p, bits in net.outputs.items()}
-    rep.relays_balance = relays.added
+    rep.relays_balance = len(relays.neurons)
     return Netlist(net.inputs, outputs, body + relays.neurons, net.name)
