@@ -56,7 +56,7 @@ from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
 from .fpcommon import Modes, finish, round_pack, round_up, unpack
 from .fpformat import FPFormat, IntFormat
-from .fpops import _const, _sub_padded
+from .fpops import _const, _split, _sub_padded
 from .shifters import leading_zeros, shift_left, shift_right
 
 __all__ = ["fp_to_fp", "fp_to_int", "int_to_fp"]
@@ -68,14 +68,10 @@ def _const_minus(b: Builder, c: int, x) -> list[int]:
 
 
 def _window(b: Builder, f: FPFormat, bits, sticky: int = CONST0):
-    """The top p bits of ``bits`` (top bit = the hidden bit's place) as the significand, the
-    next two as guard and round, the OR of the rest and ``sticky`` as sticky."""
-    n = f.precision + 2
+    """`fpops._split` of ``bits`` (top bit = the hidden bit's place), zero-padded below when
+    there are fewer bits than the significand, guard and round (then exact)."""
     bits = list(bits)
-    if len(bits) < n:                      # fewer bits than the target keeps: exact
-        bits = [CONST0] * (n - len(bits)) + bits
-    low, top = bits[:len(bits) - n], bits[len(bits) - n:]
-    return top[2:], top[1], top[0], gates.or_(b, low + [sticky])
+    return _split(b, f, [CONST0] * max(0, f.precision + 2 - len(bits)) + bits, sticky)
 
 
 def _widen_exponent(src: FPFormat, dst: FPFormat, exp) -> list[int]:
