@@ -18,7 +18,7 @@ import numpy as np
 import spikefp
 from spikefp import pysim
 from spikefp.generators.fpformat import FORMATS, INT_FORMATS
-from spikefp.units import OPERATIONS
+from spikefp.generators.units import OPERATIONS
 
 # NEXUS measured (ANCHORS.md): unit -> (neurons, synapses, depth)
 NEXUS = {

@@ -40,7 +40,7 @@ def _parse_param(text: str) -> tuple[str, object]:
 
 
 def _unit(args):
-    from .units import unit
+    from .generators.units import unit
     try:
         u = unit(args.unit, rm=args.rm, dynamic=args.dynamic, profile=args.profile,
                  **dict(_parse_param(p) for p in args.param))
@@ -53,7 +53,7 @@ def _unit(args):
 def cmd_list(args) -> int:
     from .generators.fpformat import FORMATS, INT_FORMATS, ROUNDING_MODES
     from .hdl import PROFILES
-    from .units import OPERATIONS, PARAMS
+    from .generators.units import OPERATIONS, PARAMS
     print("operations: " + " ".join(OPERATIONS) + " to_<format> (conversions)")
     print("formats:    " + " ".join(FORMATS) + "  (and any e<E>m<M>, E 2..11, M 1..52)")
     print("rounding:   " + " ".join(ROUNDING_MODES) + "  (static, or --dynamic: rm port, codes 0-4; 5-7 give NV)")

@@ -112,7 +112,7 @@ NEXUS_COUNTS = {"fp32.add": (5734, 332), "fp32.mul": (21416, 382), "fp16.add": (
 
 
 def fp_demo_rows(n: int = 20_000):
-    from .units import unit
+    from .generators.units import unit
     from .verify import check, vectors
     rows = []
     for name in ("fp8e4m3.mul", "fp16.add", "bf16.fma", "fp32.add", "fp32.mul", "fp32.div", "fp32.sqrt", "fp64.add"):

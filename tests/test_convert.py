@@ -10,7 +10,7 @@ import pytest
 
 import spikefp
 from spikefp.generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, get_format, get_int_format
-from spikefp.units import format_by_name
+from spikefp.generators.units import format_by_name
 from spikefp.verify import check, mpfr_ref, reference, vectors
 
 FLOATS = ["fp8e4m3", "fp8e5m2", "fp16", "bf16", "fp32", "fp64"]

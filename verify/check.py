@@ -49,7 +49,7 @@ def reference_fn(fmt, op: str, saturate: bool = False, module=reference):
     operations that never round ignore ``rm``; ``op`` may be a conversion ``to_<format>``.
     """
     if op.startswith("to_"):
-        from ..units import format_by_name
+        from ..generators.units import format_by_name
         dst = format_by_name(op[3:])
         return lambda a, rm: module.convert(fmt, dst, a, rm, saturate)
     if op in module.ORDER_OPS:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..generators.fpformat import FORMATS, INT_FORMATS
-from ..units import OPERATIONS, unit
+from ..generators.units import OPERATIONS, unit
 from . import rtl_sim, vectors
 
 __all__ = ["main", "plan", "Run", "CORE_OPS"]

@@ -24,12 +24,12 @@ import importlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .generators.fpcommon import dynamic_modes, static_modes
-from .generators.fpformat import INT_FORMATS, FPFormat, IntFormat, ROUNDING_MODES, get_format, get_int_format
-from .generators.fpdivsqrt import ARCHS as DIV_ARCHS, SQRT_ARCHS
-from .generators.fpops import ALIGNS
-from .generators.multiplier import COUNTERS
-from .hdl import Builder, Netlist, Profile, get_profile
+from .fpcommon import dynamic_modes, static_modes
+from .fpformat import INT_FORMATS, FPFormat, IntFormat, ROUNDING_MODES, get_format, get_int_format
+from .fpdivsqrt import ARCHS as DIV_ARCHS, SQRT_ARCHS
+from .fpops import ALIGNS
+from .multiplier import COUNTERS
+from ..hdl import Builder, Netlist, Profile, get_profile
 
 __all__ = ["Unit", "unit", "parse_unit_name", "format_by_name", "OPERATIONS", "PARAMS", "CONVERSIONS"]
 
@@ -180,7 +180,7 @@ class Unit:
             if self.rounds:
                 return lambda b, modes, *ins: fn(b, self.fmt, modes, *ins, **self.params)
             return lambda b, modes, *ins: fn(b, self.fmt, *ins, **self.params)
-        from .generators import fpconvert
+        from . import fpconvert
         if isinstance(self.fmt, IntFormat):
             return lambda b, modes, a: fpconvert.int_to_fp(b, self.fmt, t, modes, a)
         if isinstance(t, IntFormat):
