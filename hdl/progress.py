@@ -1,0 +1,68 @@
+"""Progress on stderr for work longer than a couple of seconds (tqdm).
+
+It lives in `spikefp.hdl`, the lowest layer, because every back-end (Verilog emission,
+simulator builds, native compiles, mapping, regressions) reports through it. Bars appear
+only when stderr is a terminal; `set_quiet` (the CLI's ``--quiet``) or ``SPIKEFP_QUIET=1``
+silences them. A phase without a known total (a compiler run, a simulator build) still
+shows its elapsed time: a ticker thread refreshes it while the caller blocks.
+
+>>> with phase("counting", total=3) as bar:
+...     for _ in range(3):
+...         bar.update(1)
+>>> enabled()            # doctest output is not a terminal
+False
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+
+__all__ = ["enabled", "phase", "set_quiet"]
+
+_quiet = False
+
+
+def set_quiet(quiet: bool = True) -> None:
+    """Silence (or re-enable) every progress bar of this process."""
+    global _quiet
+    _quiet = bool(quiet)
+
+
+def enabled() -> bool:
+    """Whether progress is shown: stderr is a terminal and nobody asked for quiet."""
+    if _quiet or os.environ.get("SPIKEFP_QUIET", "") not in ("", "0"):
+        return False
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):      # stderr replaced or closed
+        return False
+
+
+@contextlib.contextmanager
+def phase(desc: str, total: int | None = None, unit: str = "it"):
+    """A tqdm bar for one phase of work; ``bar.update(n)`` as it advances.
+
+    With ``total=None`` the bar shows elapsed time, refreshed twice a second even while
+    the caller waits on a subprocess.
+    """
+    from tqdm import tqdm
+    bar = tqdm(total=total, desc=desc, unit=unit, disable=not enabled(), file=sys.stderr,
+               leave=False, dynamic_ncols=True, mininterval=0.5)
+    stop = threading.Event()
+    ticker = None
+    if not bar.disable:
+        def tick():
+            while not stop.wait(0.5):
+                bar.refresh()
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+    try:
+        yield bar
+    finally:
+        stop.set()
+        if ticker is not None:
+            ticker.join()
+        bar.close()
