@@ -13,5 +13,14 @@ from .builder import CONST0, CONST1, Builder
 from .netlist import Netlist, NetlistError, Neuron
 from .profile import PROFILES, Profile, get_profile
 
-__all__ = ["Builder", "CONST0", "CONST1", "Netlist", "NetlistError", "Neuron", "PROFILES",
+__all__ = ["Builder", "CONST0", "CONST1", "FPUnit", "Netlist", "NetlistError", "Neuron", "PROFILES",
            "Profile", "get_profile", "gates"]
+
+
+def __getattr__(name: str):
+    # FPUnit loads on first use: it needs Amaranth (an optional extra) and the unit registry,
+    # which itself imports this package.
+    if name == "FPUnit":
+        from .component import FPUnit
+        return FPUnit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -48,33 +48,6 @@ def test_component_matches_reference_combinational_and_pipelined(pipeline):
     assert got == [(int(y), int(f)) for y, f in zip(ey, ef)]
 
 
-def test_units_compose_in_a_users_amaranth_design():
-    """A multiply-accumulate datapath: y = a*b + c from two fp16 units (two roundings)."""
-    mul = NetlistComponent(spikefp.unit("fp16.mul").netlist)
-    add = NetlistComponent(spikefp.unit("fp16.add").netlist)
-    m = Module()
-    m.submodules.mul, m.submodules.add = mul, add
-    m.d.comb += add.a.eq(mul.y)
-    v = vectors.mixed(spikefp.unit("fp16.fma").fmt, "fma", 150, seed=2)
-    out = []
-
-    async def bench(ctx):
-        for i in range(len(v["a"])):
-            ctx.set(mul.a, int(v["a"][i]))
-            ctx.set(mul.b, int(v["b"][i]))
-            ctx.set(add.b, int(v["c"][i]))
-            await ctx.delay(1e-9)
-            out.append(ctx.get(add.y))
-
-    sim = Simulator(m)
-    sim.add_testbench(bench)
-    sim.run()
-    for i, y in enumerate(out):
-        p, _ = reference.mul("fp16", int(v["a"][i]), int(v["b"][i]), "rne")
-        want, _ = reference.add("fp16", p, int(v["c"][i]), "rne")
-        assert y == want
-
-
 def test_generation_is_deterministic_and_lints(tmp_path):
     u = spikefp.unit("fp8e4m3.add", dynamic=True)
     t1, m1 = rtl.generate(u, 2)
