@@ -165,6 +165,7 @@ def round_up(b: Builder, m: Modes, sign: int, lsb: int, g: int, r: int, s: int) 
 
 @dataclass
 class Rounded:
+    """What `round_pack` hands `finish`: the rounded bits and the conditions read by the flags."""
     y: list[int]          # width - 1 bits: exponent field and fraction, before special values
     overflow: int
     inexact: int
@@ -260,7 +261,8 @@ def finish(b: Builder, f: FPFormat, m: Modes, raw: RawFloat, rounded: Rounded) -
     of = b.neuron([(ovf, 1), (special, -1)], 1)
     uf = b.neuron([(rounded.underflow, 1), (ovf, -1), (special, -1)], 1)
     nx = b.neuron([(rounded.inexact, 1), (ovf, 1), (special, -2)], 1)
-    # A saturated infinity is exact: its forced overflow raises neither NX nor OF.
+    # A saturated infinity is exact: its forced overflow raises neither NX nor OF. (The
+    # builder folds a constant-0 input away, so units without the case get no neuron.)
     nx, of = (b.neuron([(x, 1), (raw.saturated_inf, -1)], 1) for x in (nx, of))
     dz = b.neuron([(raw.dz, 1), (m.invalid, -1)], 1)
     return y, Flags(nv=nv, dz=dz, of=of, uf=uf, nx=nx)

@@ -7,8 +7,8 @@ result into the `Significand` the shared rounder (`spikefp.generators.fpcommon.r
 takes: p bits, a guard bit, a round bit and the sticky OR of the rest.
 
 Every helper adds neurons to a builder; each docstring checks it against its
-specification in Python integers, exhaustively at a small width (`check` evaluates a
-little netlist on every input).
+specification in Python integers, exhaustively at a small width (`exhaustive_check`
+evaluates a little netlist on every input).
 
 >>> from spikefp.hdl import Builder
 >>> from spikefp.generators.fpformat import get_format
@@ -31,7 +31,7 @@ from .fpformat import FPFormat
 from .shifters import leading_zeros, shift_left, shift_right, thermometer_to_binary
 
 __all__ = ["Significand", "Clamped", "const", "mux_bits", "min_unsigned", "sub_padded", "clamp_exponent",
-           "DECODED_MAX_WIDTH", "left_shift_decoded", "normalize", "split", "normalize_signed", "check"]
+           "DECODED_MAX_WIDTH", "left_shift_decoded", "normalize", "split", "normalize_signed", "exhaustive_check"]
 
 DECODED_MAX_WIDTH = 16  # widest vector normalized through thermometer codes (n^2/2 neurons)
 
@@ -55,11 +55,11 @@ class Clamped(NamedTuple):
     plus_one: list[int]
 
 
-def check(build: Callable, spec: Callable, **widths: int) -> bool:
+def exhaustive_check(build: Callable, spec: Callable, **widths: int) -> bool:
     """Evaluate ``build(builder, **input bits)`` (a dict of output bit lists) on every input
     of the given widths and compare it with ``spec(**input ints)`` (a dict of ints).
 
-    >>> check(lambda b, x: {"y": [~x[0]]}, lambda x: {"y": 1 - x}, x=1)
+    >>> exhaustive_check(lambda b, x: {"y": [~x[0]]}, lambda x: {"y": 1 - x}, x=1)
     True
     """
     b = Builder()
@@ -83,7 +83,7 @@ def const(value: int, width: int) -> list[int]:
 def mux_bits(b: Builder, s: int, x0, x1) -> list[int]:
     """``x1 if s else x0``, bit by bit.
 
-    >>> check(lambda b, s, x, y: {"m": mux_bits(b, s[0], x, y)},
+    >>> exhaustive_check(lambda b, s, x, y: {"m": mux_bits(b, s[0], x, y)},
     ...       lambda s, x, y: {"m": y if s else x}, s=1, x=3, y=3)
     True
     """
@@ -93,7 +93,7 @@ def mux_bits(b: Builder, s: int, x0, x1) -> list[int]:
 def min_unsigned(b: Builder, x, y) -> list[int]:
     """Unsigned min of two bit vectors, as wide as the narrower one.
 
-    >>> check(lambda b, x, y: {"m": min_unsigned(b, x, y)}, lambda x, y: {"m": min(x, y)}, x=4, y=3)
+    >>> exhaustive_check(lambda b, x, y: {"m": min_unsigned(b, x, y)}, lambda x, y: {"m": min(x, y)}, x=4, y=3)
     True
     """
     n = max(len(x), len(y))
@@ -107,7 +107,7 @@ def sub_padded(b: Builder, x, y) -> list[int]:
     """x - y for unsigned bit vectors, zero-extended to a common width plus one bit
     (two's complement).
 
-    >>> check(lambda b, x, y: {"d": sub_padded(b, x, y)}, lambda x, y: {"d": (x - y) % 16}, x=3, y=2)
+    >>> exhaustive_check(lambda b, x, y: {"d": sub_padded(b, x, y)}, lambda x, y: {"d": (x - y) % 16}, x=3, y=2)
     True
     """
     ext = max(len(x), len(y)) + 1
@@ -124,7 +124,7 @@ def clamp_exponent(b: Builder, k) -> Clamped:
     >>> def spec(k):
     ...     v = max(k - 16 if k >> 3 else k, 0)
     ...     return {"neg": k >> 3, "value": v, "plus_one": v + 1}
-    >>> check(build, spec, k=4)
+    >>> exhaustive_check(build, spec, k=4)
     True
     """
     kneg = k[-1]
@@ -149,7 +149,7 @@ def left_shift_decoded(b: Builder, t, bound):
     >>> def spec(t, s):
     ...     k = min(5 - t.bit_length(), s)
     ...     return {"y": (t << k) % 32, "k": k}
-    >>> check(lambda b, t, s: dict(zip("yk", left_shift_decoded(b, t, s))), spec, t=5, s=3)
+    >>> exhaustive_check(lambda b, t, s: dict(zip("yk", left_shift_decoded(b, t, s))), spec, t=5, s=3)
     True
     """
     n = len(t)
@@ -179,7 +179,7 @@ def normalize(b: Builder, t, bound, e_top):
     >>> def spec(t, bound, e):
     ...     k = min(5 - t.bit_length(), bound)
     ...     return {"y": (t << k) % 32, "exp": (e - k) % 16}
-    >>> check(lambda b, t, bound, e: dict(zip(("y", "exp"), normalize(b, t, bound, e))),
+    >>> exhaustive_check(lambda b, t, bound, e: dict(zip(("y", "exp"), normalize(b, t, bound, e))),
     ...       spec, t=5, bound=3, e=3)
     True
     """
@@ -220,7 +220,7 @@ def normalize_signed(b: Builder, f: FPFormat, t, k):
     >>> def build(b, t, k):
     ...     e, s = normalize_signed(b, f, t, k + [k[-1]])   # sign-extended: headroom
     ...     return {"e": e, "sig": s.bits, "grs": [s.sticky, s.round, s.guard]}
-    >>> check(build, spec, t=6, k=4)
+    >>> exhaustive_check(build, spec, t=6, k=4)
     True
     """
     p = f.precision
