@@ -1,9 +1,10 @@
 """What every floating-point operation shares: unpack, rounding-mode signals, one rounder.
 
 HardFloat's decomposition: `unpack` classifies an operand; the operation core computes a
-raw result (sign, exponent, significand with guard/round/sticky bits); `round_pack` rounds
-it for any format and mode, detects overflow, tininess after rounding and inexactness, and
-`finish` packs the result, muxing in NaN, infinity and overflow values, and the flags.
+`RawFloat` (sign, exponent, significand with guard/round/sticky bits, and the special
+results that override them); `round_pack` rounds it for any format and mode, detects
+overflow, tininess after rounding and inexactness, and `finish` packs the result, muxing in
+NaN, infinity and overflow values, and the `Flags`. No operation patches flags afterwards.
 
 The rounding mode is a `Modes` record of literals: constants for a unit built for one
 static mode (the builder's constant folding then prunes every unused path), or the decoded
@@ -24,8 +25,63 @@ from ..hdl import gates
 from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
 from .fpformat import ROUNDING_MODES, FPFormat
+from .normalize import Significand
 
-__all__ = ["Unpacked", "Modes", "static_modes", "dynamic_modes", "unpack", "round_pack", "finish"]
+__all__ = ["Unpacked", "Modes", "Flags", "RawFloat", "Rounded", "static_modes", "dynamic_modes", "unpack",
+           "round_up", "round_pack", "finish"]
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The five IEEE exception flags of a result, as literals (`CONST0` when never raised).
+
+    `bits` lists them LSB first, the order of the ``flags`` port (NX=0x01 ... NV=0x10).
+
+    >>> Flags(nv=7).bits() == [CONST0, CONST0, CONST0, CONST0, 7]
+    True
+    """
+    nv: int = CONST0      # invalid operation
+    dz: int = CONST0      # divide by zero (an exact infinity from finite operands)
+    of: int = CONST0      # overflow
+    uf: int = CONST0      # underflow (tiny after rounding and inexact)
+    nx: int = CONST0      # inexact
+
+    def bits(self) -> list[int]:
+        """``[nx, uf, of, dz, nv]``: the ``flags`` port, LSB first."""
+        return [self.nx, self.uf, self.of, self.dz, self.nv]
+
+
+@dataclass(frozen=True)
+class RawFloat:
+    """An operation core's exact result, before rounding (HardFloat's ``RawFloat``).
+
+    ``sign`` and the biased exponent ``exp`` (E or more bits, unsigned) of ``sig``'s top
+    bit, with ``sig`` cut for rounding (`Significand`: p bits, guard, round, sticky). When
+    the hidden bit is 0 the value is subnormal (or zero) and ``exp`` must be 1; an exact
+    zero is all-zero significand bits with the sign the core chose.
+
+    The other fields are literals that override that value, in this precedence (a higher
+    one ignores every lower one): an invalid dynamic rounding mode (from `Modes`, not a
+    field) > ``nan`` (the canonical NaN) > ``inf`` (an exact infinity of sign ``inf_sign``)
+    > ``saturated_inf`` (an exact infinity in a saturating format without infinities: the
+    largest finite number through the rounder's overflow path, raising neither OF nor NX)
+    > overflow of the rounded value > the rounded value. ``nv`` and ``dz`` are raised as
+    given (an invalid mode also raises NV and clears DZ).
+
+    A core builds the record in two steps when its special cases are computed after the
+    rounder (the gates of a unit are numbered in creation order):
+    ``rounded = round_pack(b, f, m, raw)`` and then ``finish(b, f, m, replace(raw, nan=...),
+    rounded)``.
+    """
+    sign: int
+    exp: list[int]
+    sig: Significand
+    nan: int = CONST0
+    inf: int = CONST0
+    inf_sign: int = CONST0
+    saturated_inf: int = CONST0
+    nv: int = CONST0
+    dz: int = CONST0
 
 
 @dataclass
@@ -109,6 +165,7 @@ def round_up(b: Builder, m: Modes, sign: int, lsb: int, g: int, r: int, s: int) 
 
 @dataclass
 class Rounded:
+    """What `round_pack` hands `finish`: the rounded bits and the conditions read by the flags."""
     y: list[int]          # width - 1 bits: exponent field and fraction, before special values
     overflow: int
     inexact: int
@@ -117,17 +174,19 @@ class Rounded:
     overflow_form: tuple | None = None   # (terms, threshold) of the overflow neuron
 
 
-def round_pack(b: Builder, f: FPFormat, m: Modes, sign: int, exp, sig, g: int, r: int, s: int,
-               saturate: bool = False) -> Rounded:
-    """Round a raw result and pack its exponent field and fraction.
+def round_pack(b: Builder, f: FPFormat, m: Modes, raw: RawFloat, saturate: bool = False) -> Rounded:
+    """Round the value of ``raw`` (its overrides aside) and pack its exponent field and fraction.
 
-    ``exp`` (E or more bits, unsigned) is the biased exponent of ``sig``'s bit ``M`` (the
-    hidden bit); when that bit is 0 the value is subnormal and ``exp`` must be 1. ``g``,
-    ``r`` are the next two bits and ``s`` the OR of all below. Rounding adds 1 to the
-    packed exponent-and-fraction integer, so a carry out of the fraction moves into the
-    exponent, a subnormal becomes the smallest normal and the largest finite becomes
-    infinity, all by the same increment.
+    Rounding adds 1 to the packed exponent-and-fraction integer, so a carry out of the
+    fraction moves into the exponent, a subnormal becomes the smallest normal and the
+    largest finite becomes infinity, all by the same increment. ``raw.saturated_inf``
+    forces the exponent past the range, so that the overflow path gives the largest finite
+    number (``saturate``) or the overflow pattern.
     """
+    sign, exp = raw.sign, list(raw.exp)
+    sig, g, r, s = raw.sig
+    if raw.saturated_inf != CONST0:
+        exp.append(raw.saturated_inf)
     hidden = sig[f.M]
     packed = list(sig[:f.M]) + [b.neuron([(e, 1), (hidden, 1)], 2) for e in exp[:f.E]]
     up = round_up(b, m, sign, sig[0], g, r, s)
@@ -172,14 +231,11 @@ def _overflow_case(b: Builder, rounded: Rounded, mode: int, special: int) -> int
     return b.neuron([(rounded.overflow, 1), (mode, 1), (special, -2)], 2)
 
 
-def finish(b: Builder, f: FPFormat, m: Modes, sign: int, rounded: Rounded, *, nan: int, nv: int,
-           inf: int = CONST0, inf_sign: int = CONST0):
-    """Pack the result bits and the 5 flag bits (NX UF OF DZ NV, LSB first).
-
-    ``nan``: the result is the canonical NaN; ``nv``: raise invalid; ``inf``: the result is an
-    exact infinity with sign ``inf_sign``. These and an invalid dynamic mode override the
-    rounded value.
-    """
+def finish(b: Builder, f: FPFormat, m: Modes, raw: RawFloat, rounded: Rounded) -> tuple[list[int], Flags]:
+    """The result bits and `Flags` of ``raw``, rounded by `round_pack`: the overrides of
+    ``raw`` (see `RawFloat` for their precedence) and an invalid dynamic mode replace the
+    rounded value."""
+    sign, nan, nv, inf, inf_sign = raw.sign, raw.nan, raw.nv, raw.inf, raw.inf_sign
     if m.invalid != CONST0:       # an invalid dynamic mode overrides every other result
         nan = gates.or_(b, [nan, m.invalid])
         nv = gates.or_(b, [nv, m.invalid])
@@ -205,4 +261,8 @@ def finish(b: Builder, f: FPFormat, m: Modes, sign: int, rounded: Rounded, *, na
     of = b.neuron([(ovf, 1), (special, -1)], 1)
     uf = b.neuron([(rounded.underflow, 1), (ovf, -1), (special, -1)], 1)
     nx = b.neuron([(rounded.inexact, 1), (ovf, 1), (special, -2)], 1)
-    return y, [nx, uf, of, CONST0, nv]
+    # A saturated infinity is exact: its forced overflow raises neither NX nor OF. (The
+    # builder folds a constant-0 input away, so units without the case get no neuron.)
+    nx, of = (b.neuron([(x, 1), (raw.saturated_inf, -1)], 1) for x in (nx, of))
+    dz = b.neuron([(raw.dz, 1), (m.invalid, -1)], 1)
+    return y, Flags(nv=nv, dz=dz, of=of, uf=uf, nx=nx)

@@ -15,13 +15,13 @@ comparators ``A >= B`` and ``B >= A`` decide every case, and the signs, zeros an
   8 signaling NaN, 9 quiet NaN (E4M3's only NaN is quiet; it has no infinities).
 
 Results: ``y`` is 1 bit for the comparisons, 10 bits for classify and a value of the
-format for min/max; ``flags`` has NV only.
+format for min/max; the `Flags` have NV only.
 
 >>> from spikefp.hdl import Builder
 >>> from spikefp.generators.fpformat import get_format
 >>> f = get_format("fp16"); b = Builder()
 >>> y, flags = lt(b, f, b.input("a", 16), b.input("b", 16))
->>> b.output("y", y); b.output("flags", flags)
+>>> b.output("y", y); b.output("flags", flags.bits())
 >>> net = b.build()
 >>> net.evaluate(a=0xBC00, b=0x3C00), net.evaluate(a=0x7E00, b=0x3C00)   # -1 < 1; NaN < 1
 ({'y': 1, 'flags': 0}, {'y': 0, 'flags': 16})
@@ -34,14 +34,10 @@ from dataclasses import dataclass
 from ..hdl import gates
 from ..hdl.builder import CONST0, Builder
 from . import adders
-from .fpcommon import Unpacked, unpack
+from .fpcommon import Flags, Unpacked, unpack
 from .fpformat import FPFormat
 
 __all__ = ["eq", "lt", "le", "min_", "max_", "classify"]
-
-
-def _flags(nv: int) -> list[int]:
-    return [CONST0, CONST0, CONST0, CONST0, nv]
 
 
 @dataclass
@@ -84,21 +80,21 @@ def eq(b: Builder, f: FPFormat, a_bits, b_bits):
     o = _order(b, f, a_bits, b_bits)
     same = gates.and_(b, [gates.xnor(b, o.A.sign, o.B.sign), o.a_ge, o.b_ge])
     y = b.neuron([(same, 1), (o.zeros, 1), (o.nan, -2)], 1)
-    return [y], _flags(gates.or_(b, [o.A.is_snan, o.B.is_snan]))
+    return [y], Flags(nv=gates.or_(b, [o.A.is_snan, o.B.is_snan]))
 
 
 def lt(b: Builder, f: FPFormat, a_bits, b_bits):
     """a < b, signaling: NV for any NaN."""
     o = _order(b, f, a_bits, b_bits)
     y = b.neuron([(_below(b, o, strict=True), 1), (o.nan, -1)], 1)
-    return [y], _flags(o.nan)
+    return [y], Flags(nv=o.nan)
 
 
 def le(b: Builder, f: FPFormat, a_bits, b_bits):
     """a <= b, signaling: NV for any NaN."""
     o = _order(b, f, a_bits, b_bits)
     y = b.neuron([(_below(b, o, strict=False), 1), (o.nan, -1)], 1)
-    return [y], _flags(o.nan)
+    return [y], Flags(nv=o.nan)
 
 
 def _select(b: Builder, f: FPFormat, a_bits, b_bits, want_min: bool):
@@ -114,7 +110,7 @@ def _select(b: Builder, f: FPFormat, a_bits, b_bits, want_min: bool):
     for i, (x, z) in enumerate(zip(a_bits, b_bits)):
         m = gates.mux(b, pick_a, z, x)
         y.append(b.neuron([(m, 1), (both, 1 if (f.canonical_nan >> i) & 1 else -1)], 1))
-    return y, _flags(gates.or_(b, [o.A.is_snan, o.B.is_snan]))
+    return y, Flags(nv=gates.or_(b, [o.A.is_snan, o.B.is_snan]))
 
 
 def min_(b: Builder, f: FPFormat, a_bits, b_bits):
@@ -138,4 +134,4 @@ def classify(b: Builder, f: FPFormat, a_bits):
          gates.and_(b, [s, A.is_zero]), gates.and_(b, [~s, A.is_zero]), gates.and_(b, [~s] + sub),
          gates.and_(b, [~s] + normal), gates.and_(b, [~s, A.is_inf]),
          A.is_snan, gates.and_(b, [A.is_nan, ~A.is_snan])]
-    return y, _flags(CONST0)
+    return y, Flags()

@@ -44,19 +44,21 @@ u64.to_fp64       1046 / 16        1061 / 17
 >>> from spikefp.generators.fpcommon import static_modes
 >>> b = Builder()
 >>> y, flags = fp_to_int(b, get_format("fp16"), get_int_format("i32"), static_modes("rne"), b.input("a", 16))
->>> b.output("y", y); b.output("flags", flags)
+>>> b.output("y", y); b.output("flags", flags.bits())
 >>> b.build().evaluate(a=0xc0a0)                 # -2.5 rounds to even: -2, inexact
 {'y': 4294967294, 'flags': 1}
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..hdl import gates
 from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
-from .fpcommon import Modes, finish, round_pack, round_up, unpack
+from .fpcommon import Flags, Modes, RawFloat, finish, round_pack, round_up, unpack
 from .fpformat import FPFormat, IntFormat
-from .fpops import _const, _split, _sub_padded
+from .normalize import Significand, const, split, sub_padded
 from .shifters import leading_zeros, shift_left, shift_right
 
 __all__ = ["fp_to_fp", "fp_to_int", "int_to_fp"]
@@ -64,14 +66,14 @@ __all__ = ["fp_to_fp", "fp_to_int", "int_to_fp"]
 
 def _const_minus(b: Builder, c: int, x) -> list[int]:
     """``c - x`` for a constant ``c >= 0`` and unsigned bits ``x``, two's complement, one bit to spare."""
-    return _sub_padded(b, _const(c, c.bit_length()), x)
+    return sub_padded(b, const(c, c.bit_length()), x)
 
 
-def _window(b: Builder, f: FPFormat, bits, sticky: int = CONST0):
-    """`fpops._split` of ``bits`` (top bit = the hidden bit's place), zero-padded below when
+def _window(b: Builder, f: FPFormat, bits, sticky: int = CONST0) -> Significand:
+    """`normalize.split` of ``bits`` (top bit = the hidden bit's place), zero-padded below when
     there are fewer bits than the significand, guard and round (then exact)."""
     bits = list(bits)
-    return _split(b, f, [CONST0] * max(0, f.precision + 2 - len(bits)) + bits, sticky)
+    return split(b, f, [CONST0] * max(0, f.precision + 2 - len(bits)) + bits, sticky)
 
 
 def _widen_exponent(src: FPFormat, dst: FPFormat, exp) -> list[int]:
@@ -82,7 +84,7 @@ def _widen_exponent(src: FPFormat, dst: FPFormat, exp) -> list[int]:
 
 
 def _rescale(b: Builder, src: FPFormat, dst: FPFormat, u):
-    """The source value on the target's grid: (exponent bits, (significand, g, r, s)).
+    """The source value on the target's grid: (exponent bits, `Significand`).
 
     The exponent is that of the significand's top (hidden) bit, biased for ``dst``; it is
     a don't-care where that bit is 0 (subnormal results and zero), as `round_pack` allows.
@@ -102,7 +104,7 @@ def _rescale(b: Builder, src: FPFormat, dst: FPFormat, u):
         return exp, _window(b, dst, sig)
     # Narrower exponent range: kd = ks + d may be <= 0: shift right by 1 - kd (sticky).
     w = src.E + 1
-    kd, _ = adders.add(b, list(u.exp) + [CONST0], _const(d % (1 << w), w))
+    kd, _ = adders.add(b, list(u.exp) + [CONST0], const(d % (1 << w), w))
     r = _const_minus(b, 1 - d, u.exp)                       # 1 - kd
     amount = [b.neuron([(x, 1), (r[-1], -1)], 1) for x in r[:-1]]   # max(1 - kd, 0)
     n = dst.precision + 2
@@ -113,20 +115,17 @@ def _rescale(b: Builder, src: FPFormat, dst: FPFormat, u):
 
 
 def fp_to_fp(b: Builder, src: FPFormat, dst: FPFormat, m: Modes, a_bits, saturate: bool = False):
-    """Convert a ``src`` value to ``dst``: returns (y bits, flag bits)."""
+    """Convert a ``src`` value to ``dst``: returns (y bits, `Flags`)."""
     u = unpack(b, src, a_bits)
-    exp, (sig, g, r, s) = _rescale(b, src, dst, u)
+    exp, sig = _rescale(b, src, dst, u)
     inf_invalid = u.is_inf if not dst.ieee else CONST0     # E4M3 has no infinity
-    if inf_invalid != CONST0 and saturate:
-        exp = list(exp) + [inf_invalid]                     # overflow: the largest finite number
-    rounded = round_pack(b, dst, m, u.sign, exp, sig, g, r, s, saturate)
+    # Saturated, an infinity is the largest finite number (NV only).
+    raw = RawFloat(u.sign, exp, sig, saturated_inf=inf_invalid if saturate else CONST0)
+    rounded = round_pack(b, dst, m, raw, saturate)
     nan = gates.or_(b, [u.is_nan] + ([] if saturate else [inf_invalid]))
     nv = gates.or_(b, [u.is_snan, inf_invalid])
-    y, (nx, uf, of, dz, nv) = finish(b, dst, m, u.sign, rounded, nan=nan, nv=nv,
-                                     inf=u.is_inf if dst.ieee else CONST0, inf_sign=u.sign)
-    if inf_invalid != CONST0 and saturate:                  # saturated infinity: NV only
-        nx, of = (b.neuron([(x, 1), (inf_invalid, -1)], 1) for x in (nx, of))
-    return y, [nx, uf, of, dz, nv]
+    return finish(b, dst, m, replace(raw, nan=nan, nv=nv, inf=u.is_inf if dst.ieee else CONST0, inf_sign=u.sign),
+                  rounded)
 
 
 def _range(b: Builder, dst: IntFormat, t, up: int, big: int):
@@ -147,7 +146,7 @@ def _and_or(b: Builder, x: int, ys) -> int:
 
 
 def fp_to_int(b: Builder, src: FPFormat, dst: IntFormat, m: Modes, a_bits):
-    """Convert a ``src`` value to the integer format ``dst`` (RISC-V ``fcvt``): (y bits, flags)."""
+    """Convert a ``src`` value to the integer format ``dst`` (RISC-V ``fcvt``): (y bits, `Flags`)."""
     u = unpack(b, src, a_bits)
     n = dst.width
     # Grid: index 0 sticky slot, 1 guard, 2 + i integer bit i; the hidden bit (weight 2^e,
@@ -180,7 +179,7 @@ def fp_to_int(b: Builder, src: FPFormat, dst: IntFormat, m: Modes, a_bits):
          for i, v in enumerate(val)]
     nv = gates.or_(b, [use_max, use_min])
     nx = b.neuron([(inexact, 1), (nv, -1)], 1)
-    return y, [nx, CONST0, CONST0, CONST0, nv]
+    return y, Flags(nv=nv, nx=nx)
 
 
 def int_to_fp(b: Builder, src: IntFormat, dst: FPFormat, m: Modes, a_bits):
@@ -195,6 +194,5 @@ def int_to_fp(b: Builder, src: IntFormat, dst: FPFormat, m: Modes, a_bits):
     norm, _ = shift_left(b, mag, lz, sticky=False)
     exp = _const_minus(b, n - 1 + dst.bias, lz)[:-1]      # exponent of the top bit, >= 0
     exp += [CONST0] * (dst.E - len(exp))
-    sig, g, r, s = _window(b, dst, norm)
-    rounded = round_pack(b, dst, m, sign, exp, sig, g, r, s)
-    return finish(b, dst, m, sign, rounded, nan=CONST0, nv=CONST0)
+    raw = RawFloat(sign, exp, _window(b, dst, norm))
+    return finish(b, dst, m, raw, round_pack(b, dst, m, raw))

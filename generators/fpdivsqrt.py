@@ -43,26 +43,27 @@ NEXUS's fp32 divider and square root: 25,987 / 2,797 and 23,582 / 2,715 (shared/
 >>> from spikefp.generators.fpcommon import static_modes
 >>> f = get_format("fp16"); b = Builder()
 >>> y, flags = div(b, f, static_modes("rne"), b.input("a", 16), b.input("b", 16))
->>> b.output("y", y); b.output("flags", flags)
+>>> b.output("y", y); b.output("flags", flags.bits())
 >>> b.build().evaluate(a=0x3c00, b=0x4200)               # 1 / 3 = 0x3555, inexact
 {'y': 13653, 'flags': 1}
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..hdl import gates
 from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
-from .fpcommon import Modes, finish, round_pack, unpack
+from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
 from .fpformat import FPFormat
-from .fpops import _const, _normalize_signed
+from .normalize import Significand, const, normalize_signed
 from .shifters import leading_zeros, shift_left
 
 __all__ = ["div", "sqrt", "ARCHS", "SQRT_ARCHS"]
 
 ARCHS = ("restoring", "select", "srt")
 SQRT_ARCHS = ("restoring", "select")
-FLAG_DZ_INDEX = 3
 
 
 def _normalized(b: Builder, u, width: int):
@@ -186,7 +187,7 @@ def _srt_quotient(b: Builder, n: int, ma, mb):
 
 
 def div(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False, arch: str = "restoring"):
-    """``a / b``: returns (y bits, flag bits), DZ in flag slot 3."""
+    """``a / b``: returns (y bits, `Flags`); x / 0 raises DZ."""
     if arch not in ARCHS:
         raise ValueError(f"unknown divider architecture {arch!r}; choose from {', '.join(ARCHS)}")
     p = f.precision
@@ -203,27 +204,18 @@ def div(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = Fals
         q, sticky = _restoring_quotient(b, n, ma, mb, arch)
     # q's top bit (n - 1) weighs 2^0 of ma/mb: biased exponent ea - eb + bias = k + 1.
     diff, _ = adders.sub(b, ea, eb)
-    k, _ = adders.add(b, diff, _const((f.bias - 1) % (1 << w), w))
-    exp, (sig, g, r, s) = _normalize_signed(b, f, [sticky] + list(q), k)
+    k, _ = adders.add(b, diff, const((f.bias - 1) % (1 << w), w))
+    exp, sig = normalize_signed(b, f, [sticky] + list(q), k)
     zero_zero = gates.and_(b, [A.is_zero, B.is_zero])
     inf_inf = gates.and_(b, [A.is_inf, B.is_inf])
     dz = gates.and_(b, [B.is_zero, ~A.is_zero, ~A.is_inf, ~A.is_nan])
-    # E4M3 has no infinity: x/0 is NaN, or with saturate the largest finite number, which
-    # an exponent forced past the range gives through the rounder's overflow path.
-    sat_dz = dz if saturate and not f.ieee else CONST0
-    if sat_dz != CONST0:
-        exp = list(exp) + [sat_dz]
-    rounded = round_pack(b, f, m, sign, exp, sig, g, r, s, saturate)
+    # E4M3 has no infinity: x/0 is NaN, or with saturate the largest finite number.
+    raw = RawFloat(sign, exp, sig, saturated_inf=dz if saturate and not f.ieee else CONST0, dz=dz)
+    rounded = round_pack(b, f, m, raw, saturate)
     nan = gates.or_(b, [A.is_nan, B.is_nan, zero_zero, inf_inf] + ([] if f.ieee or saturate else [dz]))
     nv = gates.or_(b, [A.is_snan, B.is_snan, zero_zero, inf_inf])
     inf = b.neuron([(A.is_inf, 1), (dz, 1), (nan, -2)], 1) if f.ieee else CONST0
-    y, flags = finish(b, f, m, sign, rounded, nan=nan, nv=nv, inf=inf, inf_sign=sign)
-    if sat_dz != CONST0:                          # the forced overflow raises DZ only
-        flags[0], flags[2] = (b.neuron([(x, 1), (sat_dz, -1)], 1) for x in (flags[0], flags[2]))
-    if m.invalid != CONST0:
-        dz = b.neuron([(dz, 1), (m.invalid, -1)], 1)
-    flags[FLAG_DZ_INDEX] = dz
-    return y, flags
+    return finish(b, f, m, replace(raw, nan=nan, nv=nv, inf=inf, inf_sign=sign), rounded)
 
 
 # -- square root -------------------------------------------------------------------------------------
@@ -246,7 +238,7 @@ def _root(b: Builder, n: int, x, arch: str):
 
 
 def sqrt(b: Builder, f: FPFormat, m: Modes, a_bits, arch: str = "restoring"):
-    """Square root: returns (y bits, flag bits). sqrt(-0) = -0; negative operands are invalid."""
+    """Square root: returns (y bits, `Flags`). sqrt(-0) = -0; negative operands are invalid."""
     if arch not in SQRT_ARCHS:
         raise ValueError(f"unknown square-root architecture {arch!r}; choose from {', '.join(SQRT_ARCHS)}")
     p = f.precision
@@ -260,12 +252,11 @@ def sqrt(b: Builder, f: FPFormat, m: Modes, a_bits, arch: str = "restoring"):
     x = [CONST0] * (p + 3) + m1                   # X = m1 * 2^(p+3): 2p + 4 = 2n bits
     root, sticky = _root(b, n, x, arch)
     # Biased result exponent floor((ea + bias) / 2): the root's top bit weighs 2^0.
-    s_, _ = adders.add(b, ea, _const(f.bias % (1 << w), w))
-    exp = s_[1:]
-    sig, g, r = root[2:], root[1], root[0]
-    rounded = round_pack(b, f, m, A.sign, exp, sig, g, r, sticky)
+    s_, _ = adders.add(b, ea, const(f.bias % (1 << w), w))
+    raw = RawFloat(A.sign, s_[1:], Significand(root[2:], root[1], root[0], sticky))
+    rounded = round_pack(b, f, m, raw)
     neg = gates.and_(b, [A.sign, ~A.is_zero, ~A.is_nan])
     nan = gates.or_(b, [A.is_nan, neg])
     nv = gates.or_(b, [A.is_snan, neg])
     inf = b.neuron([(A.is_inf, 1), (A.sign, -1)], 1)
-    return finish(b, f, m, A.sign, rounded, nan=nan, nv=nv, inf=inf, inf_sign=CONST0)
+    return finish(b, f, m, replace(raw, nan=nan, nv=nv, inf=inf), rounded)

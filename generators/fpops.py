@@ -18,128 +18,31 @@ with sticky denormalizes it.
 >>> from spikefp.generators.fpcommon import static_modes
 >>> f = get_format("fp8e5m2"); b = Builder()
 >>> y, flags = add(b, f, static_modes("rne"), b.input("a", 8), b.input("b", 8))
->>> b.output("y", y); b.output("flags", flags)
+>>> b.output("y", y); b.output("flags", flags.bits())
 >>> b.build().evaluate(a=0x3c, b=0x3c)                 # 1.0 + 1.0 = 2.0
 {'y': 64, 'flags': 0}
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..hdl import gates
 from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
-from .fpcommon import Modes, finish, round_pack, unpack
+from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
 from .fpformat import FPFormat
 from .multiplier import direct_fits, multiply
-from .shifters import leading_zeros, shift_left, shift_right, thermometer_to_binary
+from .normalize import (DECODED_MAX_WIDTH, Significand, clamp_exponent, const, mux_bits, normalize,
+                        normalize_signed, split, sub_padded)
+from .shifters import shift_right, thermometer_to_binary
 
 __all__ = ["add", "sub", "mul", "fma", "OPERATIONS"]
-
-
-def _mux(b: Builder, s: int, x0, x1) -> list[int]:
-    return [gates.mux(b, s, u, v) for u, v in zip(x0, x1)]
-
-
-def _min(b: Builder, x, y) -> list[int]:
-    """Unsigned min of two bit vectors, as wide as the narrower one."""
-    n = max(len(x), len(y))
-    xe, ye = list(x) + [CONST0] * (n - len(x)), list(y) + [CONST0] * (n - len(y))
-    x_le_y = adders.ge(b, ye, xe)
-    w = min(len(x), len(y))
-    return _mux(b, x_le_y, ye[:w], xe[:w])
-
-
-def _normalize(b: Builder, t, bound, e_top):
-    """Shift ``t`` left by min(leading zeros, bound); returns (shifted bits, new top exponent).
-
-    ``e_top`` is the biased exponent of ``t``'s top bit and ``bound = e_top - 1``: the shift
-    stops at exponent 1, which leaves subnormal results on the subnormal grid. Narrow
-    vectors use thermometer codes (`_left_shift_decoded`, shallow), wide ones a leading-zero
-    counter and a barrel shifter (fewer neurons).
-    """
-    if _decoded_shift_fits(b, len(t), len(bound)):
-        n, shift = _left_shift_decoded(b, t, bound)
-    else:
-        shift = _min(b, leading_zeros(b, t), bound)
-        n, _ = shift_left(b, t, shift, sticky=False)
-    return n, _sub_padded(b, e_top, shift)
-
-
-def _sub_padded(b: Builder, x, y) -> list[int]:
-    """x - y for unsigned bit vectors, zero-extended to a common width plus one bit."""
-    ext = max(len(x), len(y)) + 1
-    d, _ = adders.sub(b, list(x) + [CONST0] * (ext - len(x)), list(y) + [CONST0] * (ext - len(y)))
-    return d
-
-
-def _clamp_exponent(b: Builder, k):
-    """For a two's complement exponent k: (k < 0, max(k, 0), max(k, 0) + 1)."""
-    kneg = k[-1]
-    kpos = [b.neuron([(x, 1), (kneg, -1)], 1) for x in k[:-1]]
-    e1, _ = adders.increment(b, kpos)
-    return kneg, kpos, e1
 
 
 def _exp_terms(u, weight: int = 1):
     """Weighted terms of an operand's effective exponent: the raw field, plus 1 when it is 0."""
     return [(x, weight << i) for i, x in enumerate(u.field)] + [(~u.sig[-1], weight)]
-
-
-_DECODED_MAX_WIDTH = 16  # widest vector normalized through thermometer codes (n^2/2 neurons)
-
-
-def _decoded_shift_fits(b: Builder, n: int, bound_bits: int) -> bool:
-    prof = b.profile
-    return n <= _DECODED_MAX_WIDTH and prof.weight_ok(1 << (bound_bits - 1)) and \
-        (prof.max_fanin is None or prof.max_fanin >= max(n, bound_bits))
-
-
-def _left_shift_decoded(b: Builder, t, bound):
-    """``t << min(leading zeros, bound)`` and the shift in binary, through thermometer codes.
-
-    ``z_v`` = the top v bits are 0, ``c_v = [bound >= v]``, and ``m_v = z_v AND c_v`` is the
-    thermometer code of the shift; output bit i is the OR over v of ``[t_(i-v) + m_v -
-    m_(v+1) >= 2]`` (depth 3 from t, against ~11 for counter + min + barrel shifter).
-    """
-    n = len(t)
-    weights = [(x, 1 << j) for j, x in enumerate(bound)]
-    m = [CONST1]
-    for v in range(1, n + 1):
-        c = b.neuron(weights, v)                        # bound >= v, early
-        m.append(gates.and_(b, [c] + [~x for x in t[n - v:]]))
-    m.append(CONST0)
-    out = []
-    for i in range(n):
-        terms = [b.neuron([(t[i - v], 1), (m[v], 1), (m[v + 1], -1)], 2) if v else
-                 b.neuron([(t[i], 1), (m[1], -1)], 1) for v in range(i + 1)]
-        out.append(gates.or_(b, terms))
-    return out, thermometer_to_binary(b, m[:n + 1])
-
-
-def _normalize_signed(b: Builder, f: FPFormat, t, k):
-    """Normalize ``t`` whose top bit has exponent ``k + 1`` (``k``: two's complement bits).
-
-    Left shift by min(leading zeros, max(k, 0)); when k < 0 the result is below the normal
-    range and the top p + 2 bits are shifted right by -k with sticky (exponent 1).
-    Returns (exponent bits, (significand, g, r, s)).
-    """
-    p = f.precision
-    kneg, kpos, e1 = _clamp_exponent(b, k)
-    n, exp = _normalize(b, t, kpos, e1)
-    window = n[len(n) - p - 2:]                         # p significand bits, guard, round
-    amount = [gates.and_(b, [x, kneg]) for x in adders.negate(b, k)[:-1]]
-    shifted, st = shift_right(b, window, amount)
-    return exp, _split(b, f, shifted, gates.or_(b, [st] + list(n[:len(n) - p - 2])))
-
-
-def _const(value: int, width: int) -> list[int]:
-    return [CONST1 if (value >> j) & 1 else CONST0 for j in range(width)]
-
-
-def _split(b: Builder, f: FPFormat, n, sticky=CONST0):
-    """Top p bits of ``n`` as the significand, the next two as guard and round, the rest sticky."""
-    cut = len(n) - f.precision
-    return n[cut:], n[cut - 1], n[cut - 2], gates.or_(b, list(n[:cut - 2]) + [sticky])
 
 
 ALIGNS = ("auto", "barrel", "decoded")
@@ -194,7 +97,7 @@ def _align_decoded(b: Builder, f: FPFormat, A, B, window, eff_sub) -> list[int]:
 
 def add(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, negate_b: bool = False, saturate: bool = False,
         align: str = "auto"):
-    """``a + b`` (``a - b`` with ``negate_b``): returns (y bits, flag bits).
+    """``a + b`` (``a - b`` with ``negate_b``): returns (y bits, `Flags`).
 
     ``align``: ``barrel`` (subtract the exponents, barrel-shift: fewer neurons for wide
     formats), ``decoded`` (thermometer-decoded distance, one neuron per bit and distance:
@@ -205,8 +108,8 @@ def add(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, negate_b: bool = Fals
     sb = ~B.sign if negate_b else B.sign
     mag_a, mag_b = list(a_bits[:f.width - 1]), list(b_bits[:f.width - 1])
     swap = ~adders.ge(b, mag_a, mag_b)                 # |b| > |a|
-    big_e = _mux(b, swap, A.exp, B.exp)
-    big_sig, small_sig = _mux(b, swap, A.sig, B.sig), _mux(b, swap, B.sig, A.sig)
+    big_e = mux_bits(b, swap, A.exp, B.exp)
+    big_sig, small_sig = mux_bits(b, swap, A.sig, B.sig), mux_bits(b, swap, B.sig, A.sig)
     big_sign = gates.mux(b, swap, A.sign, sb)
     eff_sub = gates.xor(b, A.sign, sb)
     window = [CONST0, CONST0] + small_sig                                # round, guard, significand
@@ -215,7 +118,7 @@ def add(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, negate_b: bool = Fals
     if align == "decoded":
         y = _align_decoded(b, f, A, B, window, eff_sub)
     elif align == "barrel":
-        d, _ = adders.sub(b, big_e, _mux(b, swap, B.exp, A.exp))
+        d, _ = adders.sub(b, big_e, mux_bits(b, swap, B.exp, A.exp))
         aligned, sticky = shift_right(b, window, d)
         y = [gates.xor(b, v, eff_sub) for v in [sticky] + aligned]
     else:
@@ -225,18 +128,18 @@ def add(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, negate_b: bool = Fals
     t = total + [b.neuron([(cout, 1), (eff_sub, -1)], 1)]              # carry of a true addition
     # The top bit of t has weight 2^(big_e + 1 - bias): normalize from exponent big_e + 1.
     e1, _ = adders.increment(b, list(big_e) + [CONST0])
-    n, exp = _normalize(b, t, big_e, e1)
-    sig, g, r, s = _split(b, f, n)
+    n, exp = normalize(b, t, big_e, e1)
+    sig = split(b, f, n)
     zero = gates.nor(b, t)
     # An exact zero sum is -0 only from two -0 addends, or in rdn from opposite signs.
-    sign = gates.mux(b, zero, big_sign, gates.mux(b, eff_sub, A.sign, m.rdn))
-    rounded = round_pack(b, f, m, sign, exp, sig, g, r, s, saturate)
+    raw = RawFloat(gates.mux(b, zero, big_sign, gates.mux(b, eff_sub, A.sign, m.rdn)), exp, sig)
+    rounded = round_pack(b, f, m, raw, saturate)
     both_inf = b.neuron([(A.is_inf, 1), (B.is_inf, 1), (eff_sub, 1)], 3)
     nan = gates.or_(b, [A.is_nan, B.is_nan, both_inf])
     nv = gates.or_(b, [A.is_snan, B.is_snan, both_inf])
     inf = b.neuron([(A.is_inf, 1), (B.is_inf, 1), (nan, -2)], 1)
-    return finish(b, f, m, sign, rounded, nan=nan, nv=nv, inf=inf,
-                  inf_sign=gates.mux(b, A.is_inf, sb, A.sign))
+    return finish(b, f, m, replace(raw, nan=nan, nv=nv, inf=inf, inf_sign=gates.mux(b, A.is_inf, sb, A.sign)),
+                  rounded)
 
 
 def sub(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False, align: str = "auto"):
@@ -245,7 +148,7 @@ def sub(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = Fals
 
 def _decoded_product_fits(b: Builder, f: FPFormat, n: int) -> bool:
     prof = b.profile
-    return n <= _DECODED_MAX_WIDTH and prof.weight_ok(1 << (f.E - 1)) and \
+    return n <= DECODED_MAX_WIDTH and prof.weight_ok(1 << (f.E - 1)) and \
         (prof.max_fanin is None or prof.max_fanin >= max(2 * f.E + 2, n + 1))
 
 
@@ -254,10 +157,11 @@ def _normalize_product_decoded(b: Builder, f: FPFormat, t, A, B, k):
 
     ``k = ea + eb - bias`` is one weighted sum of the raw exponent fields, so ``[k >= v]``
     and ``[-k >= v]`` are single neurons right after unpacking. The left shift is
-    ``min(leading zeros, k)`` (thermometer ``m``, as in `_left_shift_decoded`), the right
-    shift ``-k`` when k < 0; the two never both act, so the window bits select their source
-    at any signed distance in one AND-OR layer, and each distance ORs what it drops into the
-    sticky bit with one neuron. Returns (exponent bits, (significand, g, r, s)).
+    ``min(leading zeros, k)`` (thermometer ``m``, as in `normalize.left_shift_decoded`), the
+    right shift ``-k`` when k < 0; the two never both act, so the window bits select their
+    source at any signed distance in one AND-OR layer, and each distance ORs what it drops
+    into the sticky bit with one neuron. Returns (exponent bits, `Significand`), as
+    `normalize.normalize_signed` does.
     """
     p = f.precision
     n = len(t)
@@ -300,15 +204,14 @@ def _normalize_product_decoded(b: Builder, f: FPFormat, t, A, B, k):
         if low:
             st, off = sel(sigma, len(low))
             sticky.append(b.neuron([(x, 1) for x in low] + st, len(low) + 1 - off))
-    sig, g, r = window[2:], window[1], window[0]
-    s = gates.or_(b, sticky)
+    sig = Significand(window[2:], window[1], window[0], gates.or_(b, sticky))
     # Exponent: k + 1 - left when k >= 0, else 1 (the smallest normal's exponent).
-    _, _, e1 = _clamp_exponent(b, k)
-    return _sub_padded(b, e1, thermometer_to_binary(b, m[:n + 1])), (sig, g, r, s)
+    e1 = clamp_exponent(b, k).plus_one
+    return sub_padded(b, e1, thermometer_to_binary(b, m[:n + 1])), sig
 
 
 def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = False, counter: str = "auto"):
-    """``a * b``: returns (y bits, flag bits)."""
+    """``a * b``: returns (y bits, `Flags`)."""
     p = f.precision
     A, B = unpack(b, f, a_bits), unpack(b, f, b_bits)
     sign = gates.xor(b, A.sign, B.sign)
@@ -320,22 +223,23 @@ def mul(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = Fals
     ea = list(A.exp) + [CONST0] * 2
     eb = list(B.exp) + [CONST0] * 2
     s1, _ = adders.add(b, ea, eb)
-    k, _ = adders.add(b, s1, _const(-f.bias % (1 << w), w))
+    k, _ = adders.add(b, s1, const(-f.bias % (1 << w), w))
     if _decoded_product_fits(b, f, len(prod)):
-        exp, (sig, g, r, s) = _normalize_product_decoded(b, f, prod, A, B, k)
+        exp, sig = _normalize_product_decoded(b, f, prod, A, B, k)
     else:
-        exp, (sig, g, r, s) = _normalize_signed(b, f, prod, k)
-    rounded = round_pack(b, f, m, sign, exp, sig, g, r, s, saturate)
+        exp, sig = normalize_signed(b, f, prod, k)
+    raw = RawFloat(sign, exp, sig)
+    rounded = round_pack(b, f, m, raw, saturate)
     inf_zero = gates.or_(b, [gates.and_(b, [A.is_inf, B.is_zero]), gates.and_(b, [B.is_inf, A.is_zero])])
     nan = gates.or_(b, [A.is_nan, B.is_nan, inf_zero])
     nv = gates.or_(b, [A.is_snan, B.is_snan, inf_zero])
     inf = b.neuron([(A.is_inf, 1), (B.is_inf, 1), (nan, -2)], 1)
-    return finish(b, f, m, sign, rounded, nan=nan, nv=nv, inf=inf, inf_sign=sign)
+    return finish(b, f, m, replace(raw, nan=nan, nv=nv, inf=inf, inf_sign=sign), rounded)
 
 
 def fma(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, c_bits, saturate: bool = False,
         counter: str = "serial"):
-    """``a * b + c`` with a single rounding: returns (y bits, flag bits).
+    """``a * b + c`` with a single rounding: returns (y bits, `Flags`).
 
     The exact product sits at a fixed place in a 4p + 8 bit window; c starts at the top and
     is shifted right by its exponent distance (with sticky), or stays at the top when it is
@@ -350,12 +254,12 @@ def fma(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, c_bits, saturate: boo
     w = max(f.E, (p + 4).bit_length()) + 3
     ext = lambda v: list(v) + [CONST0] * (w - len(v))
     s1, _ = adders.add(b, ext(A.exp), ext(B.exp))
-    top_p, _ = adders.add(b, s1, _const((p + 4 - f.bias) % (1 << w), w))   # kp + p + 4
+    top_p, _ = adders.add(b, s1, const((p + 4 - f.bias) % (1 << w), w))   # kp + p + 4
     sh, _ = adders.sub(b, top_p, ext(C.exp))                           # kp + p + 4 - ec
     prod_zero = gates.or_(b, [A.is_zero, B.is_zero])
     # The product places the window unless it is zero, or c is nonzero and above it.
     use_prod = b.neuron([(prod_zero, -2), (C.is_zero, 1), (sh[-1], -1)], 0)
-    e_top = _mux(b, use_prod, ext(C.exp), top_p)                       # exponent of window bit 3p+2
+    e_top = mux_bits(b, use_prod, ext(C.exp), top_p)                       # exponent of window bit 3p+2
     amount = [b.neuron([(x, 1), (use_prod, 1), (sh[-1], -1)], 2) for x in sh[:-1]]
     # p + 2 zero bits below the product: when c is all sticky and is subtracted from a
     # product with few significant bits (subnormal operands), the borrow must still reach
@@ -368,18 +272,18 @@ def fma(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, c_bits, saturate: boo
     d, _ = adders.add(b, x, y, eff_sub)
     neg = d[-1]
     mag, _ = adders.increment(b, [gates.xor(b, v, neg) for v in d[:-1]], neg)
-    exp, (sig, g, r, s) = _normalize_signed(b, f, mag, e_top)
+    exp, sig = normalize_signed(b, f, mag, e_top)
     zero = gates.nor(b, d)
-    sign = gates.mux(b, zero, gates.xor(b, sign_p, neg), gates.mux(b, eff_sub, sign_p, m.rdn))
-    rounded = round_pack(b, f, m, sign, exp, sig, g, r, s, saturate)
+    raw = RawFloat(gates.mux(b, zero, gates.xor(b, sign_p, neg), gates.mux(b, eff_sub, sign_p, m.rdn)), exp, sig)
+    rounded = round_pack(b, f, m, raw, saturate)
     inf_zero = gates.or_(b, [gates.and_(b, [A.is_inf, B.is_zero]), gates.and_(b, [B.is_inf, A.is_zero])])
     prod_inf = gates.or_(b, [A.is_inf, B.is_inf])
     inf_diff = gates.and_(b, [prod_inf, C.is_inf, eff_sub, ~A.is_nan, ~B.is_nan])   # inf - inf
     nan = gates.or_(b, [A.is_nan, B.is_nan, C.is_nan, inf_zero, inf_diff])
     nv = gates.or_(b, [A.is_snan, B.is_snan, C.is_snan, inf_zero, inf_diff])
     inf = b.neuron([(prod_inf, 1), (C.is_inf, 1), (nan, -2)], 1)
-    return finish(b, f, m, sign, rounded, nan=nan, nv=nv, inf=inf,
-                  inf_sign=gates.mux(b, prod_inf, C.sign, sign_p))
+    return finish(b, f, m, replace(raw, nan=nan, nv=nv, inf=inf, inf_sign=gates.mux(b, prod_inf, C.sign, sign_p)),
+                  rounded)
 
 
 # operation -> (operand count, generator)

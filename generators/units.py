@@ -194,7 +194,7 @@ class Unit:
         modes = dynamic_modes(b, b.input("rm", 3)) if self.dynamic else static_modes(self.rm)
         y, flags = self.generator()(b, modes, *ins)
         b.output("y", y)
-        b.output("flags", flags)
+        b.output("flags", flags.bits())
         return b.build()
 
     def stats(self) -> dict[str, int]:

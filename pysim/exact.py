@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from .program import ONE, ZERO, popcount_program, threshold_program
 _GROUP = 4   # equal-weight runs at least this long are counted once by a shared popcount unit
 NATIVE_MIN_WORDS = 4096   # 262,144 vectors: below this the numpy engine is used by default
 
-__all__ = ["compile", "ExactSim", "pack", "unpack"]
+__all__ = ["compile", "ExactSim", "Step", "pack", "unpack"]
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _UFUNCS = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor, "not": np.invert}
@@ -74,6 +75,22 @@ def unpack(planes: np.ndarray, n: int) -> np.ndarray:
     return out.reshape(-1, 8).view("<u8").reshape(-1)[:n].astype(np.uint64)
 
 
+class Step(NamedTuple):
+    """One step of a compiled plan: one gate program run on ``width`` neurons (or popcount
+    units) at once, each reading its own input rows into the program's registers."""
+    ops: list[tuple[Callable, int, int, int | None]]   # (numpy ufunc, dst, a, b or None) on registers
+    results: list[int]       # the register (or ZERO / ONE) holding each output row's value
+    gather: np.ndarray       # input rows, register-major: register j of member c is row gather[j * width + c]
+    outs: np.ndarray         # (len(results), width) node rows the results are written to
+    nregs: int               # registers the program uses
+    n_in: int                # input registers, gathered before the program runs
+
+    @property
+    def width(self) -> int:
+        """How many neurons (or popcount units) the step evaluates together."""
+        return self.outs.shape[1]
+
+
 def compile(netlist: Netlist, chunk_words: int | None = None, threads: int | None = None,
             native: bool | None = None) -> "ExactSim":
     """Validate and schedule ``netlist`` for bit-parallel simulation.
@@ -94,10 +111,10 @@ class ExactSim:
         self.netlist = netlist
         self.threads = threads or min(2, os.cpu_count() or 1)
         self.stats = netlist.stats()
-        self._plan = []
+        self._plan: list[Step] = []
         self._compile()
-        self.word_ops = sum(len(p[0]) * p[3].shape[1] for p in self._plan)
-        self._scratch_words = max((p[4] * p[3].shape[1] for p in self._plan), default=1)
+        self.word_ops = sum(len(step.ops) * step.width for step in self._plan)
+        self._scratch_words = max((step.nregs * step.width for step in self._plan), default=1)
         # Words per chunk: about 32 MB of node rows per thread (fewer, larger numpy calls
         # amortize Python overhead; more would spill the cache and the memory budget).
         self.chunk_words = int(chunk_words or min(4096, max(64, (4 << 20) // (self.rows + self._scratch_words))))
@@ -127,7 +144,7 @@ class ExactSim:
         return "native" if self._native else "numpy"
 
     def _compile(self) -> None:
-        """Schedule the netlist as plan steps ``(ops, result regs, gather rows, output rows, nregs)``.
+        """Schedule the netlist as a list of `Step`.
 
         A run of at least ``_GROUP`` equal weights becomes a *popcount unit* whose bits get
         scratch rows after the node rows; every neuron reading the same inputs shares it (the
@@ -183,9 +200,9 @@ class ExactSim:
             steps.append(((level - 1, 1, int(out[0, 0])), ops, [result], idx, out))
         for _, ops, results, idx, out in sorted(steps, key=lambda s: s[0]):
             nregs = max([len(idx)] + [d + 1 for _, d, _, _ in ops])
-            self._plan.append(([(_UFUNCS[op], d, a, b) for op, d, a, b in ops], results,
-                               np.ascontiguousarray(idx).ravel(), np.ascontiguousarray(out), nregs,
-                               len(idx)))
+            self._plan.append(Step(ops=[(_UFUNCS[op], d, a, b) for op, d, a, b in ops], results=results,
+                                   gather=np.ascontiguousarray(idx).ravel(), outs=np.ascontiguousarray(out),
+                                   nregs=nregs, n_in=len(idx)))
 
     # -- evaluation --------------------------------------------------------------------
     def _eval_chunk(self, S: np.ndarray, scratch: np.ndarray) -> None:
@@ -195,19 +212,18 @@ class ExactSim:
         operation costs page faults that serialize threads.
         """
         C = S.shape[1]
-        for ops, results, idx, outs, nregs, n_in in self._plan:
-            k = outs.shape[1]
-            regs = scratch[:nregs * k * C].reshape(nregs, k, C)
-            if n_in:
+        for step in self._plan:
+            regs = scratch[:step.nregs * step.width * C].reshape(step.nregs, step.width, C)
+            if step.n_in:
                 # mode="wrap" writes straight into ``out`` (mode="raise" buffers a copy); the
                 # indices were validated at compile time.
-                np.take(S, idx, axis=0, out=regs[:n_in].reshape(-1, C), mode="wrap")
-            for fn, d, a, b in ops:
+                np.take(S, step.gather, axis=0, out=regs[:step.n_in].reshape(-1, C), mode="wrap")
+            for fn, d, a, b in step.ops:
                 if b is None:
                     fn(regs[a], out=regs[d])
                 else:
                     fn(regs[a], regs[b], out=regs[d])
-            for r, out in zip(results, outs):
+            for r, out in zip(step.results, step.outs):
                 if r == ZERO:
                     S[out] = 0
                 elif r == ONE:
