@@ -50,6 +50,10 @@ def _unit(args):
         raise CLIError(str(e)) from None
 
 
+def _default_first(param: dict) -> list:
+    return [param["default"]] + [v for v in param["choices"] if v != param["default"]]
+
+
 def cmd_list(args) -> int:
     from .generators.registry import catalog, show
     c = catalog()
@@ -61,11 +65,11 @@ def cmd_list(args) -> int:
     for op in c["operations"]:
         w = op["result_width"]
         result = f"{w} bit{'s' * (w != 1)}" if isinstance(w, int) else w
-        rounds = {True: "rounds", False: "exact"}.get(op["rounds"], "rounds*")
-        params = "  ".join(p["name"] + "=" + "|".join(show(v) for v in sorted(p["choices"], key=lambda v: v != p["default"]))
-                           for p in op["params"])
-        print(f"  {op['name']:12s} {op['arity']} in, {result:7s} {rounds:7s} {op['doc']}" + (f"  [{params}]" if params else ""))
-    print("               * rounds unless every source value is a target value; saturate: float to float only")
+        rounds = {True: "rounds", False: "exact"}.get(op["rounds"], op["rounds"])
+        params = "  ".join(p["name"] + "=" + "|".join(show(v) for v in _default_first(p))
+                           + (f" ({p['applies_to']})" if "applies_to" in p else "") for p in op["params"])
+        params = f"  [{params}]" if params else ""
+        print(f"  {op['name']:12s} {op['arity']} in, {result:7s} {rounds:7s} {op['doc']}{params}")
     print("formats:    " + " ".join(c["formats"]) + "  (and any e<E>m<M>, E 2..11, M 1..52)")
     print("integers:   " + " ".join(c["integer_formats"]) + "  (conversion operands and results, two's-complement hex)")
     print("rounding:   " + " ".join(c["rounding_modes"]) + "  (static, or --dynamic: rm port, codes 0-4; 5-7 give NV)")
