@@ -36,7 +36,7 @@ from . import fpcompare, fpconvert, fpdivsqrt, fpops
 from .fpformat import FORMATS, INT_FORMATS, ROUNDING_MODES, FPFormat, IntFormat
 from .multiplier import COUNTERS
 
-__all__ = ["Param", "Operation", "Conversion", "OPERATIONS", "CONVERSION", "operation", "catalog"]
+__all__ = ["Param", "Operation", "Conversion", "OPERATIONS", "CONVERSION", "operation", "catalog", "show"]
 
 
 def show(value) -> str:
