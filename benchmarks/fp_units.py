@@ -17,8 +17,9 @@ import numpy as np
 
 import spikefp
 from spikefp import pysim
-from spikefp.generators.fpformat import FORMATS, INT_FORMATS
-from spikefp.generators.units import OPERATIONS
+from spikefp.generators.fpformat import FORMATS
+from spikefp.generators.registry import OPERATIONS
+from spikefp.verify.regress import unit_names
 
 # NEXUS measured (ANCHORS.md): unit -> (neurons, synapses, depth)
 NEXUS = {
@@ -49,16 +50,8 @@ def counts_table(conversions: bool = True):
             f"{'loihi':>7s} {'depth':>5s} | {'NEXUS':>6s} {'depth':>5s} {'ours/NEXUS':>11s} {'depth':>6s}")
     print(head)
     print("-" * len(head))
-    for fmt in FORMATS:
-        for op in OPERATIONS:
-            print(_row(f"{fmt}.{op}"), flush=True)
-    if not conversions:
-        return
-    sources = list(FORMATS) + list(INT_FORMATS)
-    for src in sources:
-        for dst in sources:
-            if src != dst and not (src in INT_FORMATS and dst in INT_FORMATS):
-                print(_row(f"{src}.to_{dst}"), flush=True)
+    for src, op in unit_names(FORMATS, OPERATIONS, conversions):
+        print(_row(f"{src}.{op}"), flush=True)
 
 
 def throughput(n: int, repeat: int):

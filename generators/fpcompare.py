@@ -15,12 +15,14 @@ comparators ``A >= B`` and ``B >= A`` decide every case, and the signs, zeros an
   8 signaling NaN, 9 quiet NaN (E4M3's only NaN is quiet; it has no infinities).
 
 Results: ``y`` is 1 bit for the comparisons, 10 bits for classify and a value of the
-format for min/max; the `Flags` have NV only.
+format for min/max; the `Flags` have NV only. Every function takes the rounding modes ``m``
+like any generator (`spikefp.generators.registry`) and ignores them: nothing here rounds.
 
 >>> from spikefp.hdl import Builder
+>>> from spikefp.generators.fpcommon import static_modes
 >>> from spikefp.generators.fpformat import get_format
 >>> f = get_format("fp16"); b = Builder()
->>> y, flags = lt(b, f, b.input("a", 16), b.input("b", 16))
+>>> y, flags = lt(b, f, static_modes("rne"), b.input("a", 16), b.input("b", 16))
 >>> b.output("y", y); b.output("flags", flags.bits())
 >>> net = b.build()
 >>> net.evaluate(a=0xBC00, b=0x3C00), net.evaluate(a=0x7E00, b=0x3C00)   # -1 < 1; NaN < 1
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 from ..hdl import gates
 from ..hdl.builder import CONST0, Builder
 from . import adders
-from .fpcommon import Flags, Unpacked, unpack
+from .fpcommon import Flags, Modes, Unpacked, unpack
 from .fpformat import FPFormat
 
 __all__ = ["eq", "lt", "le", "min_", "max_", "classify"]
@@ -75,7 +77,7 @@ def _below(b: Builder, o: _Order, strict: bool, signed_zero: bool = False) -> in
     return gates.or_(b, cases)
 
 
-def eq(b: Builder, f: FPFormat, a_bits, b_bits):
+def eq(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits):
     """a == b, quiet: NV only for a signaling NaN."""
     o = _order(b, f, a_bits, b_bits)
     same = gates.and_(b, [gates.xnor(b, o.A.sign, o.B.sign), o.a_ge, o.b_ge])
@@ -83,14 +85,14 @@ def eq(b: Builder, f: FPFormat, a_bits, b_bits):
     return [y], Flags(nv=gates.or_(b, [o.A.is_snan, o.B.is_snan]))
 
 
-def lt(b: Builder, f: FPFormat, a_bits, b_bits):
+def lt(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits):
     """a < b, signaling: NV for any NaN."""
     o = _order(b, f, a_bits, b_bits)
     y = b.neuron([(_below(b, o, strict=True), 1), (o.nan, -1)], 1)
     return [y], Flags(nv=o.nan)
 
 
-def le(b: Builder, f: FPFormat, a_bits, b_bits):
+def le(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits):
     """a <= b, signaling: NV for any NaN."""
     o = _order(b, f, a_bits, b_bits)
     y = b.neuron([(_below(b, o, strict=False), 1), (o.nan, -1)], 1)
@@ -113,17 +115,17 @@ def _select(b: Builder, f: FPFormat, a_bits, b_bits, want_min: bool):
     return y, Flags(nv=gates.or_(b, [o.A.is_snan, o.B.is_snan]))
 
 
-def min_(b: Builder, f: FPFormat, a_bits, b_bits):
+def min_(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits):
     """RISC-V fmin: the smaller operand, -0 < +0, the other operand when one is NaN."""
     return _select(b, f, a_bits, b_bits, want_min=True)
 
 
-def max_(b: Builder, f: FPFormat, a_bits, b_bits):
+def max_(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits):
     """RISC-V fmax: the larger operand, +0 > -0, the other operand when one is NaN."""
     return _select(b, f, a_bits, b_bits, want_min=False)
 
 
-def classify(b: Builder, f: FPFormat, a_bits):
+def classify(b: Builder, f: FPFormat, m: Modes, a_bits):
     """RISC-V fclass: the 10-bit one-hot class mask (see the module docstring); no flags."""
     A = unpack(b, f, a_bits)
     s = A.sign

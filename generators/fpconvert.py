@@ -61,7 +61,7 @@ from .fpformat import FPFormat, IntFormat
 from .normalize import Significand, const, split, sub_padded
 from .shifters import leading_zeros, shift_left, shift_right
 
-__all__ = ["fp_to_fp", "fp_to_int", "int_to_fp"]
+__all__ = ["fp_to_fp", "fp_to_int", "int_to_fp", "convert"]
 
 
 def _const_minus(b: Builder, c: int, x) -> list[int]:
@@ -196,3 +196,15 @@ def int_to_fp(b: Builder, src: IntFormat, dst: FPFormat, m: Modes, a_bits):
     exp += [CONST0] * (dst.E - len(exp))
     raw = RawFloat(sign, exp, _window(b, dst, norm))
     return finish(b, dst, m, raw, round_pack(b, dst, m, raw))
+
+
+def convert(b: Builder, src: FPFormat | IntFormat, m: Modes, a_bits, *, target: FPFormat | IntFormat, **params):
+    """``a`` from ``src`` to ``target``: the registry's one generator convention for conversions.
+
+    Dispatches to `fp_to_fp` (which takes ``saturate``), `fp_to_int` or `int_to_fp`.
+    """
+    if isinstance(src, IntFormat):
+        return int_to_fp(b, src, target, m, a_bits, **params)
+    if isinstance(target, IntFormat):
+        return fp_to_int(b, src, target, m, a_bits, **params)
+    return fp_to_fp(b, src, target, m, a_bits, **params)

@@ -8,7 +8,9 @@ prunes the other modes) or ``dynamic=True``, with a 3-bit ``rm`` input port (RIS
 ``frm`` codes 0-4 = rne rtz rdn rup rmm; codes 5-7 give NV and the canonical NaN).
 Operations that never round (comparisons, min/max, classify, exact conversions) have no
 rounding mode. Ports: operands ``a``, ``b`` (and ``c`` for fma), ``rm`` when dynamic;
-outputs ``y`` and ``flags`` (NV DZ OF UF NX = 0x10 0x08 0x04 0x02 0x01).
+outputs ``y`` and ``flags`` (NV DZ OF UF NX = 0x10 0x08 0x04 0x02 0x01). What each operation
+is (arity, parameters, generator, reference) is declared once in `spikefp.generators.registry`.
+Parameters are canonical: ``saturate=1``, ``"true"`` and ``True`` build one unit, one module name.
 
 >>> import spikefp
 >>> u = spikefp.unit("fp16.add")
@@ -16,60 +18,25 @@ outputs ``y`` and ``flags`` (NV DZ OF UF NX = 0x10 0x08 0x04 0x02 0x01).
 {'y': 16384, 'flags': 0}
 >>> u.module_name, spikefp.unit("fp16.lt").module_name
 ('fp16_add_rne', 'fp16_lt')
+>>> spikefp.unit("fp8e4m3.mul", saturate="true").module_name == spikefp.unit("fp8e4m3.mul", saturate=1).module_name
+True
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from ..hdl import Builder, Netlist, Profile, get_profile
 from .fpcommon import dynamic_modes, static_modes
 from .fpformat import INT_FORMATS, FPFormat, IntFormat, ROUNDING_MODES, get_format, get_int_format
-from .fpdivsqrt import ARCHS as DIV_ARCHS, SQRT_ARCHS
-from .fpops import ALIGNS
-from .multiplier import COUNTERS
-from ..hdl import Builder, Netlist, Profile, get_profile
+from .registry import CONVERSION, OPERATIONS, Operation, operation, show
 
-__all__ = ["Unit", "unit", "parse_unit_name", "format_by_name", "OPERATIONS", "PARAMS", "CONVERSIONS"]
+__all__ = ["Unit", "unit", "parse_unit_name", "format_by_name", "OPERATIONS", "CONVERSION", "PARAMS"]
 
-
-@dataclass(frozen=True)
-class Operation:
-    """An operation of the registry: operand count, generator, result width, rounding."""
-
-    arity: int
-    generator: str               # "<module under spikefp.generators>.<function>"
-    result_bits: int | None = None   # None: a value of the unit's format
-    rounds: bool = True
-
-    def load(self):
-        module, name = self.generator.rsplit(".", 1)
-        return getattr(importlib.import_module(f"spikefp.generators.{module}"), name)
-
-
-OPERATIONS = {
-    "add": Operation(2, "fpops.add"), "sub": Operation(2, "fpops.sub"),
-    "mul": Operation(2, "fpops.mul"), "fma": Operation(3, "fpops.fma"),
-    "div": Operation(2, "fpdivsqrt.div"), "sqrt": Operation(1, "fpdivsqrt.sqrt"),
-    "eq": Operation(2, "fpcompare.eq", 1, False), "lt": Operation(2, "fpcompare.lt", 1, False),
-    "le": Operation(2, "fpcompare.le", 1, False),
-    "min": Operation(2, "fpcompare.min_", None, False), "max": Operation(2, "fpcompare.max_", None, False),
-    "classify": Operation(1, "fpcompare.classify", 10, False),
-}
-# Conversions: "to_<format>" from any float or integer format to any other.
-CONVERSIONS = "to_<format>"
-
-# generator parameters each operation accepts, with their allowed values (first = default)
-_SAT = (False, True)
-PARAMS = {
-    "add": {"saturate": _SAT, "align": ALIGNS},
-    "sub": {"saturate": _SAT, "align": ALIGNS},
-    "mul": {"saturate": _SAT, "counter": ("auto",) + COUNTERS},
-    "fma": {"saturate": _SAT, "counter": COUNTERS},
-    "div": {"saturate": _SAT, "arch": DIV_ARCHS},
-    "sqrt": {"arch": SQRT_ARCHS},
-}
+# operation -> {parameter: allowed values, the default first}: a read-only view of the registry
+PARAMS = {name: {p.name: (p.default,) + tuple(c for c in p.choices if c != p.default) for p in op.params}
+          for name, op in OPERATIONS.items() if op.params}
 
 
 def format_by_name(name: str):
@@ -80,20 +47,6 @@ def format_by_name(name: str):
         return get_format(name)
     except ValueError as e:       # name the integer formats too: they are valid here
         raise ValueError(f"{e}, or an integer format {' '.join(INT_FORMATS)}") from None
-
-
-def _fp_exactly_widens(src: FPFormat, dst: FPFormat) -> bool:
-    """Every value of ``src`` (infinities and NaNs included) is a value of ``dst``."""
-    return dst.E >= src.E and dst.M >= src.M and (dst.ieee or not src.ieee) and \
-        (dst.E > src.E or dst.ieee == src.ieee)
-
-
-def _conversion_rounds(src, dst) -> bool:
-    if isinstance(dst, IntFormat):
-        return True
-    if isinstance(src, IntFormat):
-        return src.width - src.signed > dst.precision or src.max > 2 ** (dst.emax + 1)
-    return not _fp_exactly_widens(src, dst)
 
 
 def parse_unit_name(name: str):
@@ -119,7 +72,11 @@ def parse_unit_name(name: str):
 
 @dataclass
 class Unit:
-    """One floating-point unit: its options and (built on first use) its netlist."""
+    """One floating-point unit: its options and (built on first use) its netlist.
+
+    ``params`` holds the parameters that differ from their defaults, coerced to their types
+    (`unit` canonicalizes them), so equal units have equal ``params`` and module names.
+    """
 
     name: str
     fmt: FPFormat | IntFormat     # the operands' format (a conversion's source)
@@ -130,13 +87,18 @@ class Unit:
     params: dict = field(default_factory=dict)
 
     @property
+    def operation(self) -> Operation:
+        """The unit's record in the operator registry."""
+        return operation(self.op)
+
+    @property
     def target(self) -> FPFormat | IntFormat | None:
         """A conversion's target format (None for other operations)."""
         return format_by_name(self.op[3:]) if self.op.startswith("to_") else None
 
     @property
     def arity(self) -> int:
-        return 1 if self.target is not None else OPERATIONS[self.op].arity
+        return self.operation.arity
 
     @property
     def operands(self) -> list[str]:
@@ -148,16 +110,12 @@ class Unit:
 
     @property
     def result_bits(self) -> int:
-        if self.target is not None:
-            return self.target.width
-        return OPERATIONS[self.op].result_bits or self.fmt.width
+        return self.operation.result_bits_for(self.fmt, self.target)
 
     @property
     def rounds(self) -> bool:
         """Whether the unit rounds (and so takes a rounding mode, static or dynamic)."""
-        if self.target is not None:
-            return _conversion_rounds(self.fmt, self.target)
-        return OPERATIONS[self.op].rounds
+        return self.operation.rounds_for(self.fmt, self.target)
 
     @property
     def mode(self) -> str:
@@ -167,32 +125,33 @@ class Unit:
     @property
     def module_name(self) -> str:
         mode = ("_dyn" if self.dynamic else f"_{self.rm}") if self.rounds else ""
-        extra = "".join(f"_{k}" if v is True else f"_{k}{v}" for k, v in sorted(self.params.items())
-                        if v != _params(self.op, self.fmt)[k][0])
+        extra = "".join(f"_{k}" if v is True else f"_{k}{show(v)}" for k, v in sorted(self.params.items()))
         prof = "" if self.profile.name == "default" else f"_{self.profile.name}"
         return f"{self.fmt.name}_{self.op}{mode}{extra}{prof}"
 
-    def generator(self):
-        """The generator, called as ``gen(builder, modes, *operand_bits)`` -> (y, flags)."""
-        t = self.target
-        if t is None:
-            fn = OPERATIONS[self.op].load()
-            if self.rounds:
-                return lambda b, modes, *ins: fn(b, self.fmt, modes, *ins, **self.params)
-            return lambda b, modes, *ins: fn(b, self.fmt, *ins, **self.params)
-        from . import fpconvert
-        if isinstance(self.fmt, IntFormat):
-            return lambda b, modes, a: fpconvert.int_to_fp(b, self.fmt, t, modes, a)
-        if isinstance(t, IntFormat):
-            return lambda b, modes, a: fpconvert.fp_to_int(b, self.fmt, t, modes, a)
-        return lambda b, modes, a: fpconvert.fp_to_fp(b, self.fmt, t, modes, a, **self.params)
+    def _keywords(self, result_only: bool) -> dict:
+        kw = {p.name: self.params.get(p.name, p.default)
+              for p in self.operation.params_for(self.fmt, self.target) if p.result or not result_only}
+        return kw if self.target is None else dict(kw, target=self.target)
+
+    @property
+    def generator_params(self) -> dict:
+        """Keyword arguments of the generator: every parameter (defaults included), and
+        ``target`` for a conversion."""
+        return self._keywords(result_only=False)
+
+    @property
+    def reference_params(self) -> dict:
+        """Keyword arguments of the reference functions: the parameters that change results
+        (``saturate``), and ``target`` for a conversion."""
+        return self._keywords(result_only=True)
 
     @cached_property
     def netlist(self) -> Netlist:
         b = Builder(self.profile, name=self.module_name)
         ins = [b.input(x, self.operand_bits) for x in self.operands]
         modes = dynamic_modes(b, b.input("rm", 3)) if self.dynamic else static_modes(self.rm)
-        y, flags = self.generator()(b, modes, *ins)
+        y, flags = self.operation.generator(b, self.fmt, modes, *ins, **self.generator_params)
         b.output("y", y)
         b.output("flags", flags.bits())
         return b.build()
@@ -201,25 +160,22 @@ class Unit:
         return self.netlist.stats()
 
 
-def _params(op: str, src=None) -> dict:
-    if op.startswith("to_"):      # saturate: float-to-float conversions only
-        return {"saturate": _SAT} if isinstance(src, FPFormat) and op[3:] not in INT_FORMATS else {}
-    return PARAMS.get(op, {})
-
-
 def unit(name: str, rm: str = "rne", dynamic: bool = False, profile: str = "default", **params) -> Unit:
-    """The unit ``<format>.<operation>`` for rounding mode ``rm`` (or a dynamic ``rm`` port)."""
+    """The unit ``<format>.<operation>`` for rounding mode ``rm`` (or a dynamic ``rm`` port).
+
+    ``params`` are the operation's parameters (`spikefp.generators.registry`), coerced to
+    their types: ``saturate=True``, ``saturate=1`` and ``saturate="true"`` are one unit.
+    """
     f, op = parse_unit_name(name)
     if rm not in ROUNDING_MODES:
         raise ValueError(f"unknown rounding mode {rm!r}; modes: {', '.join(ROUNDING_MODES)}")
     prof = get_profile(profile)
-    allowed = _params(op, f)
-    for k, v in params.items():
-        if k not in allowed:
-            raise ValueError(f"{name}: unknown parameter {k!r} (parameters: {', '.join(allowed) or 'none'})")
-        if v not in allowed[k]:
-            raise ValueError(f"{name}: {k}={v!r} is not one of {allowed[k]}")
-    u = Unit(f"{f.name}.{op}", f, op, rm, bool(dynamic), prof, dict(params))
+    target = format_by_name(op[3:]) if op.startswith("to_") else None
+    try:
+        canonical = operation(op).canonical(params, f, target)
+    except ValueError as e:
+        raise ValueError(f"{f.name}.{op}: {e}") from None
+    u = Unit(f"{f.name}.{op}", f, op, rm, bool(dynamic), prof, canonical)
     if not u.rounds and (dynamic or rm != "rne"):
         raise ValueError(f"{u.name} never rounds: it takes no rounding mode (drop --rm/--dynamic)")
     return u

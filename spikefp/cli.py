@@ -1,6 +1,6 @@
 """The ``spikefp`` command line.
 
-    spikefp list                       operations, formats, rounding modes, profiles
+    spikefp list                       operations, formats, rounding modes, profiles (--json)
     spikefp stats UNIT                 neurons, synapses, depth, max fan-in, max |weight| of a unit
     spikefp eval UNIT                  TestFloat-style lines on stdin -> operands, result, flags
     spikefp gen UNIT -o DIR            Verilog module and JSON manifest (--pipeline N, --backend)
@@ -50,19 +50,30 @@ def _unit(args):
         raise CLIError(str(e)) from None
 
 
+def _default_first(param: dict) -> list:
+    return [param["default"]] + [v for v in param["choices"] if v != param["default"]]
+
+
 def cmd_list(args) -> int:
-    from .generators.fpformat import FORMATS, INT_FORMATS, ROUNDING_MODES
-    from .hdl import PROFILES
-    from .generators.units import OPERATIONS, PARAMS
-    print("operations: " + " ".join(OPERATIONS) + " to_<format> (conversions)")
-    print("formats:    " + " ".join(FORMATS) + "  (and any e<E>m<M>, E 2..11, M 1..52)")
-    print("rounding:   " + " ".join(ROUNDING_MODES) + "  (static, or --dynamic: rm port, codes 0-4; 5-7 give NV)")
-    print("profiles:   " + " ".join(PROFILES))
-    print("integers:   " + " ".join(INT_FORMATS) + "  (conversion operands and results, two's-complement hex)")
-    print("units:      <format>.<operation>, e.g. fp32.add, fp8e4m3.mul, e6m9.fma, fp16.lt, fp32.to_fp16, i32.to_fp64")
-    print("            eq lt le min max classify and exact conversions never round: no --rm/--dynamic")
-    for op, params in PARAMS.items():
-        print(f"  {op:4s} parameters: " + ", ".join(f"{k}={'|'.join(map(str, v))}" for k, v in params.items()))
+    from .generators.registry import catalog, show
+    c = catalog()
+    if args.json:
+        print(json.dumps(c, indent=1))
+        return 0
+    print("units: <format>.<operation>, e.g. fp32.add, fp8e4m3.mul, e6m9.fma, fp16.lt, fp32.to_fp16, i32.to_fp64")
+    print("operations (parameters: --param NAME=VALUE, the default first; exact: no --rm/--dynamic):")
+    for op in c["operations"]:
+        w = op["result_width"]
+        result = f"{w} bit{'s' * (w != 1)}" if isinstance(w, int) else w
+        rounds = {True: "rounds", False: "exact"}.get(op["rounds"], op["rounds"])
+        params = "  ".join(p["name"] + "=" + "|".join(show(v) for v in _default_first(p))
+                           + (f" ({p['applies_to']})" if "applies_to" in p else "") for p in op["params"])
+        params = f"  [{params}]" if params else ""
+        print(f"  {op['name']:12s} {op['arity']} in, {result:7s} {rounds:7s} {op['doc']}{params}")
+    print("formats:    " + " ".join(c["formats"]) + "  (and any e<E>m<M>, E 2..11, M 1..52)")
+    print("integers:   " + " ".join(c["integer_formats"]) + "  (conversion operands and results, two's-complement hex)")
+    print("rounding:   " + " ".join(c["rounding_modes"]) + "  (static, or --dynamic: rm port, codes 0-4; 5-7 give NV)")
+    print("profiles:   " + " ".join(c["profiles"]))
     return 0
 
 
@@ -199,7 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spikefp", description="IEEE-754 units as threshold-gate (spiking) networks")
     p.add_argument("--version", action="version", version=f"spikefp {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="operations, formats, rounding modes, profiles").set_defaults(func=cmd_list)
+    ls = sub.add_parser("list", help="operations, formats, rounding modes, profiles")
+    ls.add_argument("--json", action="store_true", help="one JSON object: operations (arity, rounding, result "
+                    "width, parameters with choices and defaults), formats, integer formats, rounding modes, profiles")
+    ls.set_defaults(func=cmd_list)
 
     def unit_args(q):
         q.add_argument("unit", help="<format>.<operation>, e.g. fp32.add")

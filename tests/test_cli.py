@@ -133,3 +133,42 @@ def test_gen_bad_input_leaves_nothing(tmp_path):
     r = run("gen", "fp16.add", "--pipeline", "-2", "-o", str(tmp_path / "y"))
     assert r.returncode == 2 and "pipeline must be a non-negative integer" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_list_json_is_the_registry():
+    from spikefp.generators.registry import catalog
+    r = run("list", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d == json.loads(json.dumps(catalog()))
+    assert set(d) == {"operations", "formats", "integer_formats", "rounding_modes", "profiles"}
+    ops = {o["name"]: o for o in d["operations"]}
+    assert ops["fma"]["arity"] == 3 and ops["fma"]["rounds"] is True and ops["fma"]["result_width"] == "format"
+    assert ops["lt"]["rounds"] is False and ops["lt"]["result_width"] == 1
+    assert ops["classify"]["result_width"] == 10
+    assert ops["to_<format>"]["rounds"] == "unless exact" and ops["to_<format>"]["result_width"] == "target"
+    div = {p["name"]: p for p in ops["div"]["params"]}
+    assert div["arch"]["choices"] == ["restoring", "select", "srt"] and div["arch"]["default"] == "restoring"
+    assert div["saturate"]["choices"] == [False, True] and div["saturate"]["default"] is False
+    assert d["formats"]["fp8e4m3"] == {"width": 8, "exponent_bits": 4, "fraction_bits": 3, "ieee": False}
+    assert d["integer_formats"]["u64"] == {"width": 64, "signed": False}
+    assert d["rounding_modes"] == ["rne", "rtz", "rdn", "rup", "rmm"] and "loihi" in d["profiles"]
+
+
+def test_list_text_prints_the_same_data():
+    d = json.loads(run("list", "--json").stdout)
+    lines = run("list").stdout.splitlines()
+    for o in d["operations"]:
+        line = next(x for x in lines if x.split()[:1] == [o["name"]])
+        assert f"{o['arity']} in," in line and o["doc"] in line
+        for p in o["params"]:            # the default first, booleans as the command line spells them
+            values = sorted(p["choices"], key=lambda v: v != p["default"])
+            assert p["name"] + "=" + "|".join(json.dumps(v).strip('"') for v in values) in line
+    for key in ("formats", "integer_formats", "rounding_modes", "profiles"):
+        assert any(" ".join(d[key]) in x for x in lines), key
+
+
+def test_equal_parameters_give_one_module():
+    for v in ("1", "true", "True"):
+        r = run("stats", "fp8e4m3.add", "--param", f"saturate={v}")
+        assert r.returncode == 0 and "module fp8e4m3_add_rne_saturate\n" in r.stdout, (v, r.stdout, r.stderr)

@@ -38,8 +38,9 @@ def test_the_two_references_agree(src, dst):
     s, d = format_by_name(src), format_by_name(dst)
     ops = _operands(f"{src}.to_{dst}", 400)
     for rm in MODES:
-        bad = [a for a in ops if reference.convert(s, d, a, rm) != mpfr_ref.convert(s, d, a, rm)]
-        assert not bad, (rm, hex(bad[0]), reference.convert(s, d, bad[0], rm), mpfr_ref.convert(s, d, bad[0], rm))
+        bad = [a for a in ops if reference.convert(s, a, rm, target=d) != mpfr_ref.convert(s, a, rm, target=d)]
+        assert not bad, (rm, hex(bad[0]), reference.convert(s, bad[0], rm, target=d),
+                         mpfr_ref.convert(s, bad[0], rm, target=d))
 
 
 # ml_dtypes casts float64 to its types through float32: two roundings (2^-10 * (1 + 2^-32)
@@ -58,7 +59,7 @@ def test_float_conversions_agree_with_numpy_casts(src, dst):
     x = np.array(ops, dtype=UINT[s.width]).view(NUMPY[src])
     with np.errstate(over="ignore", invalid="ignore"):
         theirs = x.astype(NUMPY[dst])
-    ours = np.array([reference.convert(s, d, a, "rne")[0] for a in ops], dtype=UINT[d.width]).view(NUMPY[dst])
+    ours = np.array([reference.convert(s, a, "rne", target=d)[0] for a in ops], dtype=UINT[d.width]).view(NUMPY[dst])
     with np.errstate(invalid="ignore"):
         nan = np.isnan(theirs.astype(np.float64))
         assert np.array_equal(np.isnan(ours.astype(np.float64)), nan)
@@ -98,7 +99,7 @@ def test_saturating_e4m3_takes_infinity_to_the_largest_finite():
     for sat, want in ((False, (e4.canonical_nan, FLAG_NV)), (True, (0xFE, FLAG_NV))):
         u = spikefp.unit("fp32.to_fp8e4m3", saturate=sat)
         assert u.netlist.evaluate(a=0xFF800000) == {"y": want[0], "flags": want[1]}
-        assert reference.convert(f32, e4, 0xFF800000, "rne", sat) == want
+        assert reference.convert(f32, 0xFF800000, "rne", target=e4, saturate=sat) == want
     # 480 is past 448 + half an ulp: overflow, and with saturate the largest finite
     assert spikefp.unit("fp32.to_fp8e4m3", saturate=True).netlist.evaluate(a=0x43F00000) == \
         {"y": 0x7E, "flags": FLAG_OF | FLAG_NX}

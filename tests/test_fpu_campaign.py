@@ -70,8 +70,8 @@ def test_the_two_references_agree_on_every_operand(name):
     u = spikefp.unit(name)
     v = vectors.exhaustive_for(u)
     cols = [v[k].tolist() for k in u.operands]
-    ours = check.reference_fn(u.fmt, u.op, module=reference)
-    theirs = check.reference_fn(u.fmt, u.op, module=mpfr_ref)
+    ours = check.reference_fn(u, module=reference)
+    theirs = check.reference_fn(u, module=mpfr_ref)
     for rm in (ROUNDING_MODES if u.rounds else ["rne"]):
         bad = [t for t in zip(*cols) if ours(*t, rm) != theirs(*t, rm)]
         print(f"{name} {rm}: {len(cols[0]):,} operand tuples, {len(bad)} disagreements")

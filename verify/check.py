@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -42,28 +43,24 @@ def mode_names(rm_codes) -> list[str]:
     return [ROUNDING_MODES[c] if c < 5 else reference.INVALID_RM for c in rm_codes]
 
 
-def reference_fn(fmt, op: str, saturate: bool = False, module=reference):
-    """``fn(*operand bits, rm) -> (y, flags)``: ``op`` on ``fmt`` by a reference ``module``.
+def reference_fn(unit, module=reference):
+    """``fn(*operand bits, rm) -> (y, flags)``: the unit's operation by a reference ``module``.
 
     ``module`` is `spikefp.verify.reference` or the independent `spikefp.verify.mpfr_ref`;
-    operations that never round ignore ``rm``; ``op`` may be a conversion ``to_<format>``.
+    the function is the one the operator registry names (``unit.operation.reference``), given
+    the unit's format and the parameters that change results; operations that never round
+    ignore ``rm``.
+
+    >>> import spikefp
+    >>> reference_fn(spikefp.unit("fp32.to_fp16"))(0x3f800000, "rne")      # 1.0
+    (15360, 0)
     """
-    if op.startswith("to_"):
-        from ..generators.units import format_by_name
-        dst = format_by_name(op[3:])
-        return lambda a, rm: module.convert(fmt, dst, a, rm, saturate)
-    if op in module.ORDER_OPS:
-        fn = module.ORDER_OPS[op]
-        fn = fn[1] if isinstance(fn, tuple) else fn
-        return lambda *args: fn(fmt, *args[:-1])
-    fn = module.OPS[op]
-    fn = fn[1] if isinstance(fn, tuple) else fn
-    return lambda *args: fn(fmt, *args, saturate)
+    return partial(module.OPS[unit.operation.reference], unit.fmt, **unit.reference_params)
 
 
 def _expected_chunk(args):
-    fmt, op, modes, saturate, cols = args
-    fn = reference_fn(fmt, op, saturate)
+    name, fmt, params, modes, cols = args         # picklable: no netlist crosses to the workers
+    fn = partial(reference.OPS[name], fmt, **params)
     ys, fl = [], []
     for i, rm in enumerate(modes):
         y, f = fn(*(int(c[i]) for c in cols), rm)
@@ -79,8 +76,8 @@ def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
     through the integer reference, on ``jobs`` worker processes for large runs.
     """
     n = len(ops["a"])
-    sat = bool(unit.params.get("saturate", False))
-    if unit.op in fastref.OPS and fastref.supported(unit.fmt):
+    fast = fastref.OPS.get(unit.operation.reference)
+    if fast is not None and fastref.supported(unit.fmt):
         cols = [np.asarray(ops[k], dtype=np.uint64) for k in unit.operands]
         codes = np.full(n, reference_code(unit.rm), np.uint64) if rm_codes is None else np.asarray(rm_codes)
         y = np.empty(n, np.uint64)
@@ -90,13 +87,14 @@ def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
             if code >= 5:                    # invalid dynamic mode: canonical NaN, NV
                 y[sel], f[sel] = unit.fmt.canonical_nan, FLAG_NV
             else:
-                y[sel], f[sel] = fastref.OPS[unit.op](unit.fmt, *(c[sel] for c in cols),
-                                                      ROUNDING_MODES[int(code)], sat)
+                y[sel], f[sel] = fast(unit.fmt, *(c[sel] for c in cols), ROUNDING_MODES[int(code)],
+                                      **unit.reference_params)
         return y, f
     modes = mode_names(rm_codes) if rm_codes is not None else [unit.rm] * n
     cols = [ops[k] for k in unit.operands]
     step = max(1, -(-n // max(1, jobs * 4)))
-    tasks = [(unit.fmt, unit.op, modes[i:i + step], sat, [c[i:i + step] for c in cols])
+    tasks = [(unit.operation.reference, unit.fmt, unit.reference_params, modes[i:i + step],
+              [c[i:i + step] for c in cols])
              for i in range(0, n, step)]
     if jobs > 1 and n > 20_000:
         with ProcessPoolExecutor(jobs) as pool:

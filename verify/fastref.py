@@ -217,4 +217,6 @@ def _check(f: FPFormat, rm: str) -> None:
         raise ValueError(f"unknown rounding mode {rm!r}")
 
 
+# The operations covered, by their registry reference names, in the references' convention
+# ``fn(fmt, *operand arrays, rm, **params) -> (bits, flags)`` (`spikefp.verify.reference.OPS`).
 OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma}

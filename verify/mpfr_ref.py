@@ -215,9 +215,6 @@ def sqrt(f, a: int, rm: str, saturate: bool = False):
     return _round(f, lambda c: c.sqrt(x), rm, saturate)
 
 
-OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "div": div, "sqrt": sqrt}
-
-
 # -- operations that order or inspect values: MPFR's own comparisons and min/max ---------------
 
 def _pair(f, a: int, b: int):
@@ -225,7 +222,7 @@ def _pair(f, a: int, b: int):
     return _value(f, a, ex), _value(f, b, ex)
 
 
-def eq(f, a: int, b: int):
+def eq(f, a: int, b: int, rm: str | None = None):
     f = get_format(f)
     x, y = _pair(f, a, b)
     if isinstance(x, str) or isinstance(y, str):
@@ -241,11 +238,11 @@ def _signaling(f, a, b, relation):
     return int(relation(x, y)), 0
 
 
-def lt(f, a: int, b: int):
+def lt(f, a: int, b: int, rm: str | None = None):
     return _signaling(f, a, b, operator.lt)
 
 
-def le(f, a: int, b: int):
+def le(f, a: int, b: int, rm: str | None = None):
     return _signaling(f, a, b, operator.le)
 
 
@@ -260,15 +257,15 @@ def _select(f, a, b, pick):
     return _encode(f, pick(x, y)), flags        # mpfr_min/mpfr_max: min(-0, +0) = -0
 
 
-def min_(f, a: int, b: int):
+def min_(f, a: int, b: int, rm: str | None = None):
     return _select(f, a, b, gmpy2.minnum)
 
 
-def max_(f, a: int, b: int):
+def max_(f, a: int, b: int, rm: str | None = None):
     return _select(f, a, b, gmpy2.maxnum)
 
 
-def classify(f, a: int):
+def classify(f, a: int, rm: str | None = None):
     f = get_format(f)
     x = _value(f, a, _exact_ctx(f))
     if isinstance(x, str):
@@ -283,9 +280,6 @@ def classify(f, a: int):
     else:
         bit = 1 if neg else 6
     return 1 << bit, 0
-
-
-ORDER_OPS = {"eq": eq, "lt": lt, "le": le, "min": min_, "max": max_, "classify": classify}
 
 
 # -- conversions: MPFR rounds to the float target; its rint family rounds to integers -----------
@@ -326,32 +320,36 @@ def _to_int(dst, x, rm: str):
     return v, FLAG_NX if y != x else 0
 
 
-def convert(src, dst, a: int, rm: str, saturate: bool = False):
+def convert(src, a: int, rm: str, *, target, saturate: bool = False):
     """Conversion between float and integer formats, through MPFR: (bits, flags).
 
     Conventions as `spikefp.verify.reference.convert` (RISC-V fcvt for integer targets;
     infinity into E4M3 is NV with the canonical NaN, or the largest finite with ``saturate``).
     """
-    to_int = not isinstance(dst, FPFormat)
-    mask = (1 << dst.width) - 1
+    to_int = not isinstance(target, FPFormat)
+    mask = (1 << target.width) - 1
     if rm not in _MODES:                                  # an invalid dynamic mode
-        return (dst.max & mask if to_int else dst.canonical_nan), FLAG_NV
+        return (target.max & mask if to_int else target.canonical_nan), FLAG_NV
     x = _source(src, a)
     if isinstance(x, str):
-        return (dst.max & mask, FLAG_NV) if to_int else (dst.canonical_nan, FLAG_NV if x == "snan" else 0)
+        return (target.max & mask, FLAG_NV) if to_int else (target.canonical_nan, FLAG_NV if x == "snan" else 0)
     if to_int:
-        v, flags = _to_int(dst, x, rm)
+        v, flags = _to_int(target, x, rm)
         return v & mask, flags
     sign = int(gmpy2.is_signed(x))
     if gmpy2.is_infinite(x):
-        if dst.ieee:
-            return (sign << (dst.width - 1)) | dst.inf, 0
-        return ((sign << (dst.width - 1)) | dst.max_finite if saturate else dst.canonical_nan), FLAG_NV
-    bits = _exact_ctx(dst).precision
+        if target.ieee:
+            return (sign << (target.width - 1)) | target.inf, 0
+        return ((sign << (target.width - 1)) | target.max_finite if saturate else target.canonical_nan), FLAG_NV
+    bits = _exact_ctx(target).precision
     if x != 0 and x.precision > bits:
         x = _to_odd(x, bits)
-    r = _round(dst, lambda ctx: ctx.plus(x), rm, saturate)
-    return (sign << (dst.width - 1), 0) if r is None else r
+    r = _round(target, lambda ctx: ctx.plus(x), rm, saturate)
+    return (sign << (target.width - 1), 0) if r is None else r
 
 
-OPS["convert"] = convert
+# The reference functions, by the name the operator registry gives them
+# (`spikefp.generators.registry.Operation.reference`); one calling convention,
+# ``fn(fmt, *operand bits, rm, **params) -> (bits, flags)``, ``target=`` for conversions.
+OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "div": div, "sqrt": sqrt,
+       "eq": eq, "lt": lt, "le": le, "min": min_, "max": max_, "classify": classify, "convert": convert}

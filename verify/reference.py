@@ -243,10 +243,7 @@ def sqrt(f, a: int, rm: str, saturate: bool = False):
     return _round_odd(f, 0, r, r * r != big, e // 2 - k, rm, saturate)
 
 
-OPS = {"add": (2, add), "sub": (2, sub), "mul": (2, mul), "fma": (3, fma), "div": (2, div), "sqrt": (1, sqrt)}
-
-
-# -- operations that order or inspect values (no rounding, no rm) ------------------------------
+# -- operations that order or inspect values (no rounding: rm is ignored) --------------------
 
 def _ordinal(f, x) -> int:
     """A decoded non-NaN value as an integer on one scale (infinities beyond every finite)."""
@@ -265,19 +262,19 @@ def _compare(f, a: int, b: int, signaling: bool):
     return (_ordinal(f, x), _ordinal(f, y)), 0
 
 
-def eq(f, a: int, b: int):
+def eq(f, a: int, b: int, rm: str | None = None):
     """Quiet equality (RISC-V feq): (1 or 0, flags); NV only for a signaling NaN."""
     o, flags = _compare(f, a, b, signaling=False)
     return int(o is not None and o[0] == o[1]), flags
 
 
-def lt(f, a: int, b: int):
+def lt(f, a: int, b: int, rm: str | None = None):
     """Signaling a < b (RISC-V flt): NV for any NaN."""
     o, flags = _compare(f, a, b, signaling=True)
     return int(o is not None and o[0] < o[1]), flags
 
 
-def le(f, a: int, b: int):
+def le(f, a: int, b: int, rm: str | None = None):
     """Signaling a <= b (RISC-V fle): NV for any NaN."""
     o, flags = _compare(f, a, b, signaling=True)
     return int(o is not None and o[0] <= o[1]), flags
@@ -297,17 +294,17 @@ def _select(f, a: int, b: int, want_min: bool):
     return (a if (ka <= kb) == want_min else b), flags
 
 
-def min_(f, a: int, b: int):
+def min_(f, a: int, b: int, rm: str | None = None):
     """RISC-V fmin (IEEE minimumNumber): (bits, flags)."""
     return _select(f, a, b, want_min=True)
 
 
-def max_(f, a: int, b: int):
+def max_(f, a: int, b: int, rm: str | None = None):
     """RISC-V fmax (IEEE maximumNumber): (bits, flags)."""
     return _select(f, a, b, want_min=False)
 
 
-def classify(f, a: int):
+def classify(f, a: int, rm: str | None = None):
     """RISC-V fclass: (one-hot 10-bit class mask, 0)."""
     f = get_format(f)
     x = decode(f, a)
@@ -318,11 +315,6 @@ def classify(f, a: int):
     s, m = x[1], x[2]
     kind = 0 if m == 0 else 1 if m >> f.M == 0 else 2          # zero, subnormal, normal
     return 1 << ((3 - kind) if s else (4 + kind)), 0
-
-
-# name -> (operands, function (format, *operand bits) -> (result, flags)): no rounding mode
-ORDER_OPS = {"eq": (2, eq), "lt": (2, lt), "le": (2, le), "min": (2, min_), "max": (2, max_),
-             "classify": (1, classify)}
 
 
 # -- conversions between float formats and integers ---------------------------------------------
@@ -341,23 +333,23 @@ def _int_result(dst, sign: int, m: int, e: int, rm: str):
     return dst.bits(v), FLAG_NX if inexact else 0
 
 
-def convert(src, dst, a: int, rm: str, saturate: bool = False):
-    """Convert ``a`` from ``src`` to ``dst`` (each an `FPFormat` or an `IntFormat`): (bits, flags).
+def convert(src, a: int, rm: str, *, target, saturate: bool = False):
+    """Convert ``a`` from ``src`` to ``target`` (each an `FPFormat` or an `IntFormat`): (bits, flags).
 
     Float to float and integer to float round once (`round_exact`); an exact zero integer is
     +0. NaN gives the canonical NaN (NV for a signaling one). Infinity into E4M3, which has
     none, is invalid like an out-of-range integer conversion: NV with the canonical NaN, or
     the signed largest finite number with ``saturate``. Float to integer: NaN and +inf give
-    ``dst.max``, -inf ``dst.min``, with NV. An invalid dynamic mode gives NV with the
-    canonical NaN (``dst.max`` for an integer target).
+    ``target.max``, -inf ``target.min``, with NV. An invalid dynamic mode gives NV with the
+    canonical NaN (``target.max`` for an integer target).
 
     >>> from spikefp.generators.fpformat import get_format, get_int_format
-    >>> [hex(v) for v in convert(get_format("fp32"), get_int_format("i32"), 0x4f000000, "rne")]  # 2^31
+    >>> [hex(v) for v in convert(get_format("fp32"), 0x4f000000, "rne", target=get_int_format("i32"))]  # 2^31
     ['0x7fffffff', '0x10']
     """
-    to_int = not isinstance(dst, FPFormat)
+    to_int = not isinstance(target, FPFormat)
     if rm == INVALID_RM:
-        return (dst.bits(dst.max) if to_int else dst.canonical_nan), FLAG_NV
+        return (target.bits(target.max) if to_int else target.canonical_nan), FLAG_NV
     if not isinstance(src, FPFormat):
         v = src.value(a)
         x = ("fin", int(v < 0), abs(v), 0)
@@ -365,18 +357,22 @@ def convert(src, dst, a: int, rm: str, saturate: bool = False):
         x = decode(src, a)
     if x[0] == "nan":
         if to_int:
-            return dst.bits(dst.max), FLAG_NV
-        return _nan(dst, invalid=x[1])
+            return target.bits(target.max), FLAG_NV
+        return _nan(target, invalid=x[1])
     if x[0] == "inf":
         if to_int:
-            return dst.bits(dst.min if x[1] else dst.max), FLAG_NV
-        if not dst.ieee:
-            return ((x[1] << (dst.width - 1)) | dst.max_finite if saturate else dst.canonical_nan), FLAG_NV
-        return (x[1] << (dst.width - 1)) | dst.inf, 0
+            return target.bits(target.min if x[1] else target.max), FLAG_NV
+        if not target.ieee:
+            return ((x[1] << (target.width - 1)) | target.max_finite if saturate else target.canonical_nan), FLAG_NV
+        return (x[1] << (target.width - 1)) | target.inf, 0
     _, sign, m, e = x
     if to_int:
-        return _int_result(dst, sign, m, e, rm)
-    return round_exact(dst, sign, m, e, rm, saturate)
+        return _int_result(target, sign, m, e, rm)
+    return round_exact(target, sign, m, e, rm, saturate)
 
 
-OPS["convert"] = (1, convert)
+# The reference functions, by the name the operator registry gives them
+# (`spikefp.generators.registry.Operation.reference`); one calling convention,
+# ``fn(fmt, *operand bits, rm, **params) -> (bits, flags)``, ``target=`` for conversions.
+OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "div": div, "sqrt": sqrt,
+       "eq": eq, "lt": lt, "le": le, "min": min_, "max": max_, "classify": classify, "convert": convert}

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..generators.fpformat import FORMATS, INT_FORMATS
-from ..generators.units import OPERATIONS, unit
+from ..generators.registry import OPERATIONS
+from ..generators.units import unit
 from . import rtl_sim, vectors
 
 __all__ = ["main", "plan", "Run", "CORE_OPS"]

@@ -26,6 +26,7 @@ import itertools
 import numpy as np
 
 from ..generators.fpformat import FPFormat, IntFormat
+from ..generators.registry import operation
 from . import reference
 
 __all__ = ["special_values", "SPECIAL_NAMES", "specials", "boundary", "uniform", "exhaustive", "mixed",
@@ -111,7 +112,9 @@ def _operands(rng, f: FPFormat, n: int) -> np.ndarray:
 
 
 def _partners(rng, f: FPFormat, x: np.ndarray, op: str) -> np.ndarray:
-    """Second operands close to ``x`` in the ways that stress ``op``."""
+    """Second operands close to ``x`` in the ways that stress ``op``, a vector family of the
+    operator registry (``Operation.vectors``): add, sub, order, div; anything else is
+    steered like a product."""
     n = len(x)
     p = f.precision
     sign_bit = np.uint64(f.sign_bit)
@@ -163,17 +166,19 @@ def _exact_products(f: FPFormat, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """``n`` boundary-weighted operand tuples for a two- or three-operand ``op``."""
+    """``n`` boundary-weighted operand tuples for a two- or three-operand ``op``, chosen by
+    the operation's vector family in the operator registry."""
     rng = np.random.default_rng(seed)
     a = _operands(rng, f, n)
-    if op == "div":          # a sixth are exact quotients (x * y) / y: the remainder is 0
-        b = _partners(rng, f, a, op)
+    kind = operation(op).vectors
+    if kind == "div":          # a sixth are exact quotients (x * y) / y: the remainder is 0
+        b = _partners(rng, f, a, kind)
         k = n // 6
         b[:k] = _short(rng, f, k)
         a[:k] = _exact_products(f, _short(rng, f, k), b[:k])
         return {"a": a, "b": b}
-    if op != "fma":
-        return {"a": a, "b": _partners(rng, f, a, op)}
+    if kind != "fma":
+        return {"a": a, "b": _partners(rng, f, a, kind)}
     b = _partners(rng, f, a, "mul")
     kind = rng.integers(0, 4, n)
     c = np.where(kind == 2, _partners(rng, f, a, "add"), _operands(rng, f, n))
@@ -191,7 +196,7 @@ def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarra
 
 def mixed(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Specials x specials, then boundary cases and uniform patterns, ``n`` tuples beyond the specials."""
-    k = 3 if op == "fma" else 2
+    k = max(2, operation(op).arity)          # one-operand units take theirs from for_unit
     parts = [specials(f, k), boundary(f, op, n - n // 3, seed), uniform(f, k, n // 3, seed + 1)]
     return {name: np.concatenate([p[name] for p in parts]) for name in OPERANDS[:k]}
 
@@ -241,7 +246,7 @@ def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     parts = [np.array(special_values(src), dtype=np.uint64), _operands(rng, src, n - n // 3), _bits(rng, src, n // 3)]
     if u.target is not None:
         parts[1][: len(parts[1]) // 2] = _target_edges(rng, src, u.target, len(parts[1]) // 2)
-    if u.op == "sqrt":       # a sixth are perfect squares (and the square's neighbours)
+    if u.operation.vectors == "sqrt":       # a sixth are perfect squares (and the square's neighbours)
         k = len(parts[1]) // 6
         c = _short(rng, src, k) & np.uint64(src.sign_bit - 1)
         sq = _exact_products(src, c, c)
