@@ -131,5 +131,5 @@ def test_gen_bad_input_leaves_nothing(tmp_path):
     r = run("gen", "fp8e4m3.pow", "-o", str(tmp_path / "x"))
     assert r.returncode == 2 and "unknown operation 'pow'" in r.stderr
     r = run("gen", "fp16.add", "--pipeline", "-2", "-o", str(tmp_path / "y"))
-    assert r.returncode == 2 and "pipeline must be a non-negative integer" in r.stderr
+    assert r.returncode == 2 and "argument --pipeline: must be a non-negative integer, got -2" in r.stderr
     assert list(tmp_path.iterdir()) == []
