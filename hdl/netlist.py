@@ -22,7 +22,7 @@ from functools import cached_property
 
 from .profile import Profile, get_profile
 
-__all__ = ["atomic_write", "ZERO_NODE", "ONE_NODE", "Neuron", "Netlist", "NetlistError"]
+__all__ = ["atomic_write", "umask_mode", "ZERO_NODE", "ONE_NODE", "Neuron", "Netlist", "NetlistError"]
 
 ZERO_NODE = 0
 ONE_NODE = 1
@@ -30,9 +30,28 @@ FORMAT = "spikefp-netlist"
 FORMAT_VERSION = 1
 
 
+def umask_mode() -> int:
+    """The permissions a newly created file gets under the process's umask (0o644 under 022).
+
+    `tempfile.mkstemp` creates files 0600 whatever the umask; output files are chmod-ed to
+    this before they are renamed into place, so they look like any file the user writes.
+    """
+    import os
+    mask = os.umask(0)           # the only way to read the umask is to set it: put it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file renamed into place: readers never
-    see half a file, and a failure leaves nothing behind."""
+    see half a file, a failure leaves nothing behind, and the file gets the umask's mode.
+
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "x.txt")
+    >>> atomic_write(p, "hello\\n")
+    >>> open(p).read(), oct(os.stat(p).st_mode & 0o777) == oct(umask_mode()), os.listdir(d)
+    ('hello\\n', True, ['x.txt'])
+    """
     import os
     import tempfile
     path = os.fspath(path)
@@ -40,6 +59,7 @@ def atomic_write(path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
