@@ -67,6 +67,13 @@ def atomic_write(path, text: str) -> None:
         raise
 
 
+def _is_np_integer(v) -> bool:
+    """A numpy integer scalar (numpy is imported only when such a value could be one)."""
+    import sys
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(v, np.integer) and not isinstance(v, np.bool_)
+
+
 class NetlistError(ValueError):
     """An invalid netlist, or a neuron outside a gate profile's limits."""
 
@@ -233,8 +240,16 @@ class Netlist:
         values[ONE_NODE] = 1
         node = 2
         for name, width in self.inputs.items():
-            v = int(inputs[name])
-            if not 0 <= v < (1 << width):
+            v = inputs[name]
+            # As the engines' run(): a port holds an unsigned integer, never a float or a bool
+            # (1.0 is not a bit pattern; int() would truncate 1.5 silently).
+            if isinstance(v, bool) or not isinstance(v, int) and not _is_np_integer(v):
+                raise ValueError(f"evaluate(): input {name} must be an unsigned integer, "
+                                 f"got {type(v).__name__} {str(v)[:20]}")
+            v = int(v)
+            if v < 0:
+                raise ValueError(f"evaluate(): input {name} holds a negative value {v}")
+            if v >> width:
                 raise ValueError(f"evaluate(): input {name}={v} does not fit {width} bits")
             for j in range(width):
                 values[node + j] = (v >> j) & 1

@@ -402,7 +402,11 @@ def _fail(message: str) -> int:
 
 def main(argv=None) -> int:
     """Run one command; returns the exit status (`EXIT_STATUS`)."""
+    import warnings
+
     from .hdl.progress import set_quiet
+    # A warning (e.g. no C compiler: the numpy engine runs) is one line, like an error.
+    warnings.formatwarning = lambda message, *args, **kw: f"spikefp: warning: {message}\n"
     try:
         try:
             args = build_parser().parse_args(argv)
