@@ -57,7 +57,7 @@ def _excerpt(text: str, limit: int = 20) -> str:
 
 def _parse_param(text: str) -> tuple[str, object]:
     if "=" not in text:
-        raise CLIError(f"--param expects NAME=VALUE, got {text!r}")
+        raise CLIError(f"--param expects NAME=VALUE, got {_excerpt(text)!r}")
     k, v = text.split("=", 1)
     if v.lower() in ("true", "false"):
         return k, v.lower() == "true"
@@ -239,7 +239,10 @@ def cmd_verify(args) -> int:
 
 def cmd_regress(args) -> int:
     from .verify.regress import main as regress_main
-    return regress_main(args.args)
+    try:
+        return regress_main(args.args)
+    except SystemExit as e:           # its argparse: --help (0) or a usage error (2), already printed
+        return e.code
 
 
 def cmd_eval(args) -> int:
@@ -396,7 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(f"spikefp: error: {message}", file=sys.stderr)
+    # One short line whatever a lower layer put in the message (it may quote user input).
+    message = " ".join(message.split())
+    print(f"spikefp: error: {message if len(message) <= 220 else message[:217] + '...'}", file=sys.stderr)
     return 2
 
 
@@ -408,10 +413,14 @@ def main(argv=None) -> int:
     # A warning (e.g. no C compiler: the numpy engine runs) is one line, like an error.
     warnings.formatwarning = lambda message, *args, **kw: f"spikefp: warning: {message}\n"
     try:
-        try:
-            args = build_parser().parse_args(argv)
-        except SystemExit as e:       # --help, --version, or a usage error already printed
-            return e.code
+        argv = sys.argv[1:] if argv is None else list(argv)
+        if argv[:1] == ["regress"]:   # its options (and --help) belong to spikefp.verify.regress
+            args = argparse.Namespace(func=cmd_regress, args=argv[1:], quiet=False)
+        else:
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as e:       # --help, --version, or a usage error already printed
+                return e.code
         if args.quiet:
             set_quiet()
         status = args.func(args)
