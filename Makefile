@@ -51,8 +51,8 @@ regress: install
 # The same on Icarus and Verilator for division, square root, comparisons, min/max, classify
 # and every conversion (10,000 vectors per unit, or every operand where there are <= 2^16).
 regress-fpu: install
-	$(PY) -m spikefp.verify.regress --ops div sqrt eq lt le min max classify --conversions \
-		--pipeline 0 --n 10000 --junit build/regress-fpu.xml
+	$(VENV)/bin/spikefp regress --ops div sqrt eq lt le min max classify --conversions \
+		--pipeline 0 --vectors 10000 --junit build/regress-fpu.xml
 
 # The floating-point acceptance campaigns through the exact engine: every format, operation,
 # conversion and mode.

@@ -22,7 +22,7 @@ from functools import cached_property
 
 from .profile import Profile, get_profile
 
-__all__ = ["atomic_write", "ZERO_NODE", "ONE_NODE", "Neuron", "Netlist", "NetlistError"]
+__all__ = ["atomic_write", "umask_mode", "ZERO_NODE", "ONE_NODE", "Neuron", "Netlist", "NetlistError"]
 
 ZERO_NODE = 0
 ONE_NODE = 1
@@ -30,9 +30,28 @@ FORMAT = "spikefp-netlist"
 FORMAT_VERSION = 1
 
 
+def umask_mode() -> int:
+    """The permissions a newly created file gets under the process's umask (0o644 under 022).
+
+    `tempfile.mkstemp` creates files 0600 whatever the umask; output files are chmod-ed to
+    this before they are renamed into place, so they look like any file the user writes.
+    """
+    import os
+    mask = os.umask(0)           # the only way to read the umask is to set it: put it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file renamed into place: readers never
-    see half a file, and a failure leaves nothing behind."""
+    see half a file, a failure leaves nothing behind, and the file gets the umask's mode.
+
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "x.txt")
+    >>> atomic_write(p, "hello\\n")
+    >>> open(p).read(), oct(os.stat(p).st_mode & 0o777) == oct(umask_mode()), os.listdir(d)
+    ('hello\\n', True, ['x.txt'])
+    """
     import os
     import tempfile
     path = os.fspath(path)
@@ -40,11 +59,19 @@ def atomic_write(path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _is_np_integer(v) -> bool:
+    """A numpy integer scalar (numpy is imported only when such a value could be one)."""
+    import sys
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(v, np.integer) and not isinstance(v, np.bool_)
 
 
 class NetlistError(ValueError):
@@ -213,8 +240,16 @@ class Netlist:
         values[ONE_NODE] = 1
         node = 2
         for name, width in self.inputs.items():
-            v = int(inputs[name])
-            if not 0 <= v < (1 << width):
+            v = inputs[name]
+            # As the engines' run(): a port holds an unsigned integer, never a float or a bool
+            # (1.0 is not a bit pattern; int() would truncate 1.5 silently).
+            if isinstance(v, bool) or not isinstance(v, int) and not _is_np_integer(v):
+                raise ValueError(f"evaluate(): input {name} must be an unsigned integer, "
+                                 f"got {type(v).__name__} {str(v)[:20]}")
+            v = int(v)
+            if v < 0:
+                raise ValueError(f"evaluate(): input {name} holds a negative value {v}")
+            if v >> width:
                 raise ValueError(f"evaluate(): input {name}={v} does not fit {width} bits")
             for j in range(width):
                 values[node + j] = (v >> j) & 1

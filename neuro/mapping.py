@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..hdl.netlist import Netlist, atomic_write
+from ..hdl.progress import phase
 from .energy import energy_pj, nexus_events
 from .legalize import Legalized, MappingError, legalize
 from .mapsim import SimResult, simulate
@@ -190,8 +191,13 @@ def map_netlist(net: Netlist, target: Target, mode: str = "settle", vectors: int
         raise MappingError(f"unknown timing mode {mode!r}; modes: {', '.join(MODES)}")
     if vectors < 1:
         raise MappingError(f"vectors must be >= 1, got {vectors}")
-    leg = legalize(net, target, mode)
-    part = partition(leg.netlist, target)
-    tiles = place(part, target)
-    sim = simulate(net, leg.netlist, part.core, part.n_cores, mode, vectors, seed)
+    # Each phase shows its progress on a terminal: fp64 units take minutes (fp64.div in
+    # wavefront mode about 13), and a silent command that long looks hung.
+    with phase("legalize"):
+        leg = legalize(net, target, mode)
+    with phase("partition"):
+        part = partition(leg.netlist, target)
+    with phase("place"):
+        tiles = place(part, target)
+    sim = simulate(net, leg.netlist, part.core, part.n_cores, mode, vectors, seed)   # its own bar
     return Mapping(name or net.name, target, mode, net.stats(), leg, part, tiles, sim)

@@ -33,11 +33,13 @@ operations; the caller turns them into synaptic operations, messages and hops.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..hdl.netlist import Netlist, Neuron
+from ..hdl.progress import phase
 from ..pysim import compile as compile_exact
 
 __all__ = ["SimResult", "simulate", "CoreProgram"]
@@ -93,6 +95,11 @@ def simulate(reference: Netlist, net: Netlist, core: np.ndarray, n_cores: int, m
     ``planes``: the operations as input bit planes ``(input bits, words)`` (64 per word, see
     `spikefp.pysim.pack`) instead of ``vectors`` uniformly random ones.
     """
+    with contextlib.ExitStack() as stack:      # the progress bar of the timestep loop
+        return _simulate(reference, net, core, n_cores, mode, vectors, seed, planes, stack)
+
+
+def _simulate(reference, net, core, n_cores, mode, vectors, seed, planes, stack) -> SimResult:
     cores = [CoreProgram(net, np.flatnonzero(core == c)) for c in range(n_cores)]
     n_in = net.first_neuron - 2
     out_nodes = np.array([i for bits in net.outputs.values() for i in bits], np.intp)
@@ -120,8 +127,10 @@ def simulate(reference: Netlist, net: Netlist, core: np.ndarray, n_cores: int, m
         S = np.zeros((net.node_count, words), np.uint64)
         S[1] = ~np.uint64(0)
         S[2:net.first_neuron] = planes
+        bar = stack.enter_context(phase("simulate", total=2 * depth, unit=" timesteps"))
         for _ in range(depth):                        # first pass: from the all-quiet state
             S = step(S)
+            bar.update(1)
         bad = _bad_lanes(S[out_nodes], want)
         S = _shift_lanes(S)                           # each operation starts where the last ended
         S[1] = ~np.uint64(0)
@@ -131,6 +140,7 @@ def simulate(reference: Netlist, net: Netlist, core: np.ndarray, n_cores: int, m
             spikes[cores[c].members] += np.bitwise_count(out).sum(axis=1, dtype=np.int64)
         for _ in range(depth):
             S = step(S, count)
+            bar.update(1)
         bad += _bad_lanes(S[out_nodes], want)
         n = words * 64
         return SimResult(n, bad, 2 * depth, depth, spikes,
@@ -151,6 +161,7 @@ def simulate(reference: Netlist, net: Netlist, core: np.ndarray, n_cores: int, m
     S = np.zeros((net.node_count, W), np.uint64)
     S[1] = ~np.uint64(0)
     levels_of = [lv[cp.rows] for cp in cores]
+    bar = stack.enter_context(phase("simulate", total=per_lane + depth, unit=" timesteps"))
     for t in range(per_lane + depth):
         # S holds timestep t: a neuron at level L holds operation t - L; the inputs of
         # operation t enter now. The result of operation t - depth is at the outputs.
@@ -165,6 +176,7 @@ def simulate(reference: Netlist, net: Netlist, core: np.ndarray, n_cores: int, m
                 spikes[cores[c].members[live]] += np.bitwise_count(out[live]).sum(axis=1, dtype=np.int64)
         if t + 1 < per_lane + depth:
             S = step(S, count)
+        bar.update(1)
     n = per_lane * W * 64
     return SimResult(n, _bad_lanes(got, want), per_lane + depth, 1, spikes,
                      np.bitwise_count(planes).sum(axis=1, dtype=np.int64), n)

@@ -35,7 +35,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..hdl.netlist import ONE_NODE, ZERO_NODE, Netlist
+from ..hdl.netlist import ONE_NODE, ZERO_NODE, Netlist, umask_mode
 
 __all__ = ["to_nir", "write_nir", "run_nir"]
 
@@ -120,6 +120,7 @@ def write_nir(net: Netlist, path: str) -> None:
     os.close(fd)
     try:
         nir.write(tmp, graph)
+        os.chmod(tmp, umask_mode())       # mkstemp's 0600 would outlive the rename
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

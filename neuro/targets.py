@@ -112,6 +112,14 @@ _INT_FIELDS = ("cores_per_chip", "neurons_per_core", "synapses_per_core", "fanin
                "fanout_edges_per_core", "weight_bits", "threshold_bits", "membrane_bits", "cores_per_tile")
 
 
+# Upper bounds of a target file's figures: far beyond any chip, small enough that nothing
+# derived from them (2^bits weight ranges, mesh slot tables) exhausts memory.
+_MAX_BITS = 64
+_MAX_COUNT = 1 << 32
+_MAX_CORES = 1 << 20             # cores per chip, and mesh slots (tiles x cores per tile)
+_MAX_FILE = 1 << 20              # bytes: a target file is a few hundred
+
+
 def _check(d: dict, where: str) -> Target:
     names = [f.name for f in fields(Target) if f.name != "sources"]
     missing = [k for k in names if k not in d]
@@ -123,12 +131,20 @@ def _check(d: dict, where: str) -> Target:
     for k in _INT_FIELDS:
         v = d[k]
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise TargetError(f"{where}: {k} must be a positive integer, got {v!r}")
+            raise TargetError(f"{where}: {k} must be a positive integer, got {_short(v)}")
+        limit = _MAX_BITS if k.endswith("_bits") else _MAX_CORES if k in ("cores_per_chip", "cores_per_tile") \
+            else _MAX_COUNT
+        if v > limit:
+            raise TargetError(f"{where}: {k} = {_short(v)} is beyond the largest accepted, {limit}")
     if d["weight_bits"] < 2:
         raise TargetError(f"{where}: weight_bits must be at least 2 (a sign and one magnitude bit)")
     mesh = d["mesh"]
-    if not (isinstance(mesh, (list, tuple)) and len(mesh) == 2 and all(isinstance(m, int) and m >= 1 for m in mesh)):
-        raise TargetError(f"{where}: mesh must be two positive integers [x, y], got {mesh!r}")
+    if not (isinstance(mesh, (list, tuple)) and len(mesh) == 2
+            and all(isinstance(m, int) and not isinstance(m, bool) and m >= 1 for m in mesh)):
+        raise TargetError(f"{where}: mesh must be two positive integers [x, y], got {_short(mesh)}")
+    if mesh[0] * mesh[1] * d["cores_per_tile"] > _MAX_CORES:
+        raise TargetError(f"{where}: mesh {_short(mesh[0])} x {_short(mesh[1])} tiles of {d['cores_per_tile']} "
+                          f"cores is beyond the largest accepted, {_MAX_CORES} cores")
     if mesh[0] * mesh[1] * d["cores_per_tile"] < d["cores_per_chip"]:
         raise TargetError(f"{where}: mesh {mesh[0]} x {mesh[1]} tiles of {d['cores_per_tile']} cores "
                           f"holds fewer than cores_per_chip = {d['cores_per_chip']}")
@@ -141,23 +157,57 @@ def _check(d: dict, where: str) -> Target:
     for k, v in e.items():
         if k not in {f.name for f in fields(Energy)}:
             raise TargetError(f"{where}: unknown energy field {k!r}")
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-            raise TargetError(f"{where}: energy.{k} must be a non-negative number, got {v!r}")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < 1e12:
+            raise TargetError(f"{where}: energy.{k} must be a non-negative number of pJ, got {_short(v)}")
     if not isinstance(d["name"], str) or not d["name"]:
         raise TargetError(f"{where}: name must be a non-empty string")
+    src = d.get("sources", {})
+    if not (isinstance(src, dict) and all(isinstance(v, str) for v in src.values())):
+        raise TargetError(f"{where}: sources must be an object of strings (field -> where the figure comes from)")
     return Target(**{**d, "mesh": tuple(mesh), "energy": Energy(**{k: float(v) for k, v in e.items()}),
                      "sources": dict(d.get("sources", {}))})
 
 
+def _short(value) -> str:
+    """A value as the user wrote it, cut to 40 characters (a file may hold anything)."""
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 128 else f"2^{value.bit_length() - 1}+"
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a target may hold")
+
+
 def load_target(path: str) -> Target:
-    """A target from a JSON file (the fields of `Target`; see ``Target.to_json()``)."""
+    """A target from a JSON file (the fields of `Target`; see ``Target.to_json()``).
+
+    The file must be UTF-8 JSON of at most a megabyte, without ``NaN`` or ``Infinity``,
+    and every figure within the bounds above; anything else is a `TargetError`.
+
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.json")
+    >>> _ = open(p, "w").write(PRESETS["loihi2"].to_json().replace("23.6", "NaN"))
+    >>> try:
+    ...     load_target(p)
+    ... except TargetError as e:
+    ...     print(str(e).replace(p, "t.json"))
+    target file t.json is not valid JSON: NaN is not a number a target may hold
+    """
     try:
-        with open(path) as f:
-            d = json.load(f)
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_FILE + 1)
     except OSError as e:
         raise TargetError(f"cannot read target file {path}: {e.strerror}") from None
+    if len(raw) > _MAX_FILE:
+        raise TargetError(f"target file {path} is larger than {_MAX_FILE} bytes: not a target file")
+    try:
+        d = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError as e:
+        raise TargetError(f"target file {path} is not UTF-8 text (byte {e.start}: {e.reason})") from None
     except json.JSONDecodeError as e:
         raise TargetError(f"target file {path} is not valid JSON: {e}") from None
+    except (ValueError, RecursionError) as e:
+        raise TargetError(f"target file {path} is not valid JSON: {str(e)[:80]}") from None
     if not isinstance(d, dict):
         raise TargetError(f"target file {path}: expected a JSON object")
     return _check(d, f"target file {path}")

@@ -17,6 +17,7 @@ at a time in Python. Chunks of words run on a thread pool (numpy releases the GI
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, NamedTuple
 
@@ -29,7 +30,7 @@ from .program import ONE, ZERO, popcount_program, threshold_program
 _GROUP = 4   # equal-weight runs at least this long are counted once by a shared popcount unit
 NATIVE_MIN_WORDS = 4096   # 262,144 vectors: below this the numpy engine is used by default
 
-__all__ = ["compile", "ExactSim", "Step", "pack", "unpack"]
+__all__ = ["compile", "ExactSim", "Step", "pack", "port_dtype", "unpack"]
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _UFUNCS = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor, "not": np.invert}
@@ -135,7 +136,15 @@ class ExactSim:
 
     def _use_native(self, words: int) -> bool:
         if self._native_mode is None:
-            return words >= NATIVE_MIN_WORDS and _native.available()
+            if words < NATIVE_MIN_WORDS or not _native.available():
+                return False
+            try:
+                self._native_kernel()
+            except _native.NativeUnavailable as e:      # this kernel did not compile: numpy runs it
+                warnings.warn(f"{e}; this netlist runs on the numpy engine", RuntimeWarning, stacklevel=3)
+                self._native_mode = False
+                return False
+            return True
         return self._native_mode
 
     @property
@@ -286,8 +295,17 @@ class ExactSim:
     def run(self, spikes: bool = False, **inputs):
         """Evaluate vectors given as arrays of unsigned port values (one element per vector).
 
-        Returns a dict of uint64 output arrays; with ``spikes=True`` also ``"spikes"``: how
-        many vectors made each neuron fire (for energy estimates).
+        Inputs broadcast against each other like numpy operands (a scalar applies to every
+        vector) and the outputs take their shape; each output is in the narrowest unsigned
+        dtype that holds its port (uint8, uint16, uint32 or uint64). With ``spikes=True``
+        the result also holds ``"spikes"``: how many vectors made each neuron fire (for
+        energy estimates).
+
+        >>> from spikefp.hdl import Builder, gates
+        >>> b = Builder(); x = b.input("a", 4); b.output("y", [gates.xor(b, x[0], x[1])])
+        >>> out = compile(b.build()).run(a=[[0, 1], [2, 3]])["y"]
+        >>> out.dtype, out.tolist()
+        (dtype('uint8'), [[0, 1], [1, 0]])
         """
         nl = self.netlist
         missing = [p for p in nl.inputs if p not in inputs]
@@ -300,14 +318,15 @@ class ExactSim:
         for name, width in nl.inputs.items():
             arr = _as_u64(inputs[name], name)
             if width < 64 and arr.size and int(arr.max()) >> width:
-                bad = int(arr[np.argmax(arr >> np.uint64(width) != 0)])
+                bad = int(arr.flat[np.argmax(arr.ravel() >> np.uint64(width) != 0)])
                 raise ValueError(f"run(): input {name} value {bad:#x} does not fit its {width} bits")
             arrays[name] = arr
-        sizes = {a.size for a in arrays.values()} - {1}
-        if len(sizes) > 1:
-            raise ValueError("run(): inputs have different numbers of vectors: " + ", ".join(
-                f"{k} {a.size}" for k, a in arrays.items()))
-        n = sizes.pop() if sizes else (1 if arrays else 0)
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+        except ValueError:
+            raise ValueError("run(): input shapes do not broadcast together: " + ", ".join(
+                f"{k} {a.shape}" for k, a in arrays.items())) from None
+        n = int(np.prod(shape, dtype=np.int64))
         words = -(-n // 64)
         # Large runs transpose bits in C as well when the native back-end is in use.
         fast_io = not spikes and self._use_native(words)
@@ -315,38 +334,48 @@ class ExactSim:
         planes = np.empty((nl.first_neuron - 2, words), np.uint64)
         row = 0
         for name, width in nl.inputs.items():
-            arr = arrays[name]
-            if arr.size == 1 and n != 1:
-                arr = np.full(n, arr[0], np.uint64)
-            planes[row:row + width] = pk(arr, width)
+            planes[row:row + width] = pk(np.broadcast_to(arrays[name], shape).ravel(), width)
             row += width
         out_planes, counts = self.run_packed(planes, n, spikes)
         outputs = {}
         row = 0
         for name, bits in nl.outputs.items():
-            outputs[name] = unpk(out_planes[row:row + len(bits)], n)
+            values = unpk(out_planes[row:row + len(bits)], n)
+            outputs[name] = values.astype(port_dtype(len(bits)), copy=False).reshape(shape)
             row += len(bits)
         if spikes:
             outputs["spikes"] = counts
         return outputs
 
 
+def port_dtype(width: int) -> np.dtype:
+    """The narrowest unsigned dtype holding a ``width``-bit port.
+
+    >>> [str(port_dtype(w)) for w in (1, 8, 9, 16, 17, 32, 33, 64)]
+    ['uint8', 'uint8', 'uint16', 'uint16', 'uint32', 'uint32', 'uint64', 'uint64']
+    """
+    for dt in (np.uint8, np.uint16, np.uint32, np.uint64):
+        if width <= np.iinfo(dt).bits:
+            return np.dtype(dt)
+    raise ValueError(f"a {width}-bit port is wider than 64 bits")
+
+
 def _as_u64(values, name) -> np.ndarray:
-    """Port values as a flat uint64 array; anything but unsigned integers is an error."""
+    """Port values as a uint64 array of the same shape; anything but unsigned integers is an error."""
     # Python sequences go through object dtype: numpy would turn [2**64 - 1, 5] into floats.
     arr = values if isinstance(values, np.ndarray) else np.array(values, dtype=object)
-    if arr.dtype == object and arr.size and all(type(v) is int for v in arr.flat) and \
-            min(arr.flat) >= 0 and max(arr.flat) >> 64 == 0:
-        return np.array(arr.ravel().tolist(), dtype=np.uint64)
     if arr.dtype.kind == "u":
-        return arr.astype(np.uint64, copy=False).ravel()
+        return arr.astype(np.uint64, copy=False)
     if arr.dtype.kind == "i":
         if arr.size and int(arr.min()) < 0:
             raise ValueError(f"run(): input {name} holds a negative value {int(arr.min())}")
-        return arr.astype(np.uint64).ravel()
+        return arr.astype(np.uint64)
     flat = arr.ravel().tolist() if arr.dtype == object else None
-    if flat is None or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in flat):
-        raise ValueError(f"run(): input {name} must hold unsigned integers (got {arr.dtype})")
+    if flat is None or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                               for v in flat):
+        got = arr.dtype if flat is None else type(next(v for v in flat if not isinstance(v, (int, np.integer))
+                                                       or isinstance(v, (bool, np.bool_)))).__name__
+        raise ValueError(f"run(): input {name} must hold unsigned integers (got {got})")
     if any(v < 0 or v >> 64 for v in flat):
         raise ValueError(f"run(): input {name} holds a value outside 0..2**64-1")
-    return np.array(flat, dtype=np.uint64)
+    return np.array(flat, dtype=np.uint64).reshape(arr.shape)

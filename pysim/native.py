@@ -9,8 +9,12 @@ content hash, so every intermediate value stays in registers or L1. No library t
 threshold netlist into machine code; Verilator does so for the RTL, but through Verilog
 and a C++ build per design that take far longer than this.
 
-Used automatically by `ExactSim` when a C compiler is found (``SPIKEFP_NATIVE=0`` turns it
-off); results are bit-identical to the numpy engine (tested).
+Used automatically by `ExactSim` when a C compiler works (``SPIKEFP_NATIVE=0`` turns it
+off; ``CC`` picks the compiler); results are bit-identical to the numpy engine (tested).
+When no compiler works, `available` says so with one warning and the numpy engine runs.
+Kernels are cached under ``spikefp.hdl.workdirs.cache_dir("native")``, keyed by the source,
+the compiler, its flags and the CPU they were built for (``-march=native``: a cache shared
+between machines must not hand one CPU's instructions to another).
 
 >>> available() in (True, False)
 True
@@ -21,37 +25,73 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
+import warnings
 
 import numpy as np
 
-__all__ = ["available", "NativeKernel", "pack", "unpack"]
+from ..hdl.progress import phase
+from ..hdl.workdirs import cache_dir
+
+__all__ = ["available", "NativeKernel", "NativeUnavailable", "pack", "unpack"]
 
 LANES = 4          # 64-bit words per vector statement
 _BLOCKS_PER_FUNCTION = 256
 _OPS = {np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^"}
 
 
+class NativeUnavailable(RuntimeError):
+    """No working C compiler: the numpy engine has to do."""
+
+
 def _compiler() -> str | None:
     if os.environ.get("SPIKEFP_NATIVE", "1") == "0":
         return None
-    for cc in (os.environ.get("CC"), "cc", "gcc", "clang"):
-        if cc and shutil.which(cc):
+    # CC, when set, is the user's choice: if it does not work there is no silent second guess.
+    for cc in ((os.environ["CC"],) if os.environ.get("CC") else ("cc", "gcc", "clang")):
+        if shutil.which(cc):
             return cc
     return None
 
 
+_works: bool | None = None       # None: not tried yet in this process
+
+
 def available() -> bool:
-    return _compiler() is not None
+    """Whether a C compiler works (tried once per process by building the I/O kernels).
+
+    The first failure prints one warning and the numpy engine is used from then on.
+    """
+    global _works
+    if _works is None:
+        if os.environ.get("SPIKEFP_NATIVE", "1") == "0":
+            return False
+        try:
+            _io_lib()
+            _works = True
+        except NativeUnavailable as e:
+            _works = False
+            warnings.warn(f"{e}; the exact engine falls back to numpy (slower on large runs; "
+                          "SPIKEFP_NATIVE=0 chooses numpy without this warning)", RuntimeWarning, stacklevel=2)
+    return _works
 
 
-def _cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.path.join(base, "spikefp", "native")
-    os.makedirs(path, exist_ok=True)
-    return path
+def _cpu() -> str:
+    """What ``-march=native`` compiles for: the machine and the CPU's model and feature flags."""
+    keys = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                k = k.strip()
+                if k in ("model name", "flags", "Features", "CPU part", "CPU implementer") and k not in keys:
+                    keys[k] = v.strip()
+    except OSError:          # not Linux: the processor string is the best description at hand
+        keys["processor"] = platform.processor()
+    return platform.machine() + "|" + "|".join(f"{k}={v}" for k, v in sorted(keys.items()))
 
 
 def generate_c(plan, rows: int, in_rows: list[int], out_rows: list[int]) -> str:
@@ -125,24 +165,38 @@ void spikefp_unpack(const uint64_t *planes, long width, long words, uint64_t *va
 """
 
 
+def cache_key(source: str, cc: str, flags: list[str], cpu: str) -> str:
+    """The name of a compiled kernel: everything that decides its machine code.
+
+    >>> cache_key("int f;", "cc", ["-O1"], "x86_64|model=A") != cache_key("int f;", "cc", ["-O1"], "aarch64|model=B")
+    True
+    """
+    return hashlib.sha256("\0".join([source, cc, " ".join(flags), cpu]).encode()).hexdigest()[:24]
+
+
 def _build(source: str, opt: str = "-O1"):
     """Compile ``source`` to a shared library once (cached by content hash) and load it."""
     cc = _compiler()
     if cc is None:
-        raise RuntimeError("no C compiler found (set CC, or install gcc)")
+        raise NativeUnavailable("no C compiler found (set CC, or install gcc)")
     flags = [opt, "-march=native", "-shared", "-fPIC"]
-    key = hashlib.sha256((source + cc + " ".join(flags)).encode()).hexdigest()[:24]
-    lib = os.path.join(_cache_dir(), f"k{key}.so")
+    folder = cache_dir("native")
+    lib = os.path.join(folder, f"k{cache_key(source, cc, flags, _cpu())}.so")
     if not os.path.exists(lib):
-        with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp, phase("compiling the native kernel"):
             src = os.path.join(tmp, "k.c")
             with open(src, "w") as f:
                 f.write(source)
             out = os.path.join(tmp, "k.so")
-            r = subprocess.run([cc, *flags, src, "-o", out], capture_output=True, text=True)
+            try:
+                r = subprocess.run([cc, *flags, src, "-o", out], capture_output=True, text=True)
+            except OSError as e:
+                raise NativeUnavailable(f"C compiler {cc} cannot run: {e.strerror}") from None
             if r.returncode:
-                raise RuntimeError(f"C compiler failed: {r.stderr[-2000:]}")
-            fd, tmp_lib = tempfile.mkstemp(dir=os.path.dirname(lib), suffix=".so")
+                detail = (r.stderr.strip().splitlines() or [f"exit status {r.returncode}"])[-1][:200]
+                raise NativeUnavailable(f"C compiler {cc} failed: {detail}")
+            fd, tmp_lib = tempfile.mkstemp(dir=folder, suffix=".so")
             os.close(fd)
             shutil.copyfile(out, tmp_lib)
             os.replace(tmp_lib, lib)          # atomic: concurrent builders never see half a file

@@ -1,11 +1,13 @@
 """The ``spikefp`` command line.
 
     spikefp list                       operations, formats, rounding modes, profiles (--json)
-    spikefp stats UNIT                 neurons, synapses, depth, max fan-in, max |weight| of a unit
+    spikefp stats UNIT...              neurons, synapses, depth, max fan-in, max |weight| of units
     spikefp eval UNIT                  TestFloat-style lines on stdin -> operands, result, flags
     spikefp gen UNIT -o DIR            Verilog module and JSON manifest (--pipeline N, --backend)
     spikefp export UNIT --nir FILE     the unit's network in NIR (read back with nir.read)
     spikefp map UNIT --target T        place a unit on Loihi-style cores: cores, latency, energy
+    spikefp verify UNIT                cocotb regression of one unit's RTL (--engine, --vectors)
+    spikefp regress ...                the RTL regression (`spikefp regress --help`)
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
     spikefp block NAME --width N       counts of one block (--profile P, --param k=v, --json)
@@ -13,36 +15,80 @@
 
 UNIT is ``<format>.<operation>``, e.g. ``fp32.add``; ``--rm`` picks the rounding mode
 (rne rtz rdn rup rmm), ``--dynamic`` builds the unit with an ``rm`` input port instead.
+
+Every argument is checked before any work starts, and every failure a user can cause ends
+in one line ``spikefp: error: ...`` and exit status 2, never a traceback (`EXIT_STATUS`).
+
+>>> main(["stats", "fp16.add", "--json"])
+{"depth": 21, "max_fanin": 17, "max_weight": 128, "neurons": 524, "synapses": 2756}
+0
+>>> main(["demo", "--vectors", "0"])
+2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_STATUS"]
+
+EXIT_STATUS = """exit status:
+  0    done, and every check passed
+  1    a check found mismatches
+  2    bad input or usage: one line `spikefp: error: ...` on stderr
+  130  interrupted (Ctrl-C)
+  141  the reader of stdout went away (e.g. `| head`): stops quietly
+progress bars go to stderr when it is a terminal; --quiet silences them"""
 
 
 class CLIError(Exception):
     """A user error: printed as ``spikefp: error: ...`` with exit status 2."""
 
 
+def _excerpt(text: str, limit: int = 20) -> str:
+    """At most ``limit`` characters of a user's token: an error never echoes megabytes."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _parse_param(text: str) -> tuple[str, object]:
     if "=" not in text:
-        raise CLIError(f"--param expects NAME=VALUE, got {text!r}")
+        raise CLIError(f"--param expects NAME=VALUE, got {_excerpt(text)!r}")
     k, v = text.split("=", 1)
     if v.lower() in ("true", "false"):
         return k, v.lower() == "true"
     return k, int(v) if v.lstrip("-").isdigit() else v
 
 
-def _unit(args):
+def _at_least(low: int, what: str):
+    """An argparse type: a decimal integer >= ``low`` (refused while parsing, before any work)."""
+    def parse(text: str) -> int:
+        try:
+            if not text.strip().lstrip("+-").isascii():
+                raise ValueError
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {_excerpt(text)!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {v}")
+        return v
+    parse.__name__ = what          # argparse names the type in some messages
+    return parse
+
+
+_count = _at_least(1, "a positive integer")
+_seed = _at_least(0, "a non-negative integer")
+_stages = _at_least(0, "a non-negative integer")
+
+
+def _unit(args, name: str | None = None):
     from .generators.units import unit
     try:
-        u = unit(args.unit, rm=args.rm, dynamic=args.dynamic, profile=args.profile,
+        u = unit(name or args.unit, rm=args.rm, dynamic=args.dynamic, profile=args.profile,
                  **dict(_parse_param(p) for p in args.param))
         u.netlist                  # build now: impossible parameter sets fail here, cleanly
         return u
@@ -52,6 +98,44 @@ def _unit(args):
 
 def _default_first(param: dict) -> list:
     return [param["default"]] + [v for v in param["choices"] if v != param["default"]]
+
+
+def _check_pipeline(u, stages: int) -> None:
+    """Register stages beyond the unit's depth only add empty stages (and megabytes of Verilog)."""
+    depth = u.stats()["depth"]
+    if stages > depth:
+        raise CLIError(f"--pipeline {stages} is more than {u.name}'s depth {depth} (allowed: 0..{depth})")
+
+
+def _check_output_file(path: str, option: str) -> None:
+    """Refuse an output file that cannot be written, before the work that produces it."""
+    if os.path.isdir(path):
+        raise CLIError(f"{option} {_excerpt(path, 60)}: is a directory")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CLIError(f"{option} {_excerpt(path, 60)}: no directory {_excerpt(folder, 60)}")
+    if not os.access(folder, os.W_OK):
+        raise CLIError(f"{option} {_excerpt(path, 60)}: directory {_excerpt(folder, 60)} is not writable")
+
+
+def _check_output_dir(path: str, option: str) -> None:
+    """An output folder: an existing writable folder, or one that can be created."""
+    here = os.path.abspath(path)
+    while not os.path.exists(here):
+        here = os.path.dirname(here)
+    if not os.path.isdir(here):
+        raise CLIError(f"{option} {_excerpt(path, 60)}: {_excerpt(here, 60)} is not a directory")
+    if not os.access(here, os.W_OK):
+        raise CLIError(f"{option} {_excerpt(path, 60)}: directory {_excerpt(here, 60)} is not writable")
+
+
+def _rtl_failed(e: BaseException, engine: str) -> CLIError:
+    """A simulator build or run that failed: one line naming the simulator and the reason."""
+    import subprocess
+    if isinstance(e, subprocess.CalledProcessError):
+        return CLIError(f"{engine} failed (exit {e.returncode}) running {os.path.basename(str(e.cmd[0]))}; "
+                        "its log is in the build folder under the spikefp cache")
+    return CLIError(f"{engine}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
 
 
 def cmd_list(args) -> int:
@@ -78,23 +162,26 @@ def cmd_list(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    u = _unit(args)
-    stats = u.stats()
+    units = [_unit(args, name) for name in args.unit]
     if args.json:
-        print(json.dumps(stats, sort_keys=True))
-    else:
+        stats = {u.name: u.stats() for u in units}
+        print(json.dumps(stats[units[0].name] if len(units) == 1 else stats, sort_keys=True))
+        return 0
+    for u in units:
         print(f"{u.name} ({u.mode}, profile {u.profile.name}): module {u.module_name}")
-        for k, v in stats.items():
+        for k, v in u.stats().items():
             print(f"  {k:11s} {v}")
     return 0
 
 
 def cmd_gen(args) -> int:
     from .rtl import write
+    _check_output_dir(args.output, "-o")
     u = _unit(args)
+    _check_pipeline(u, args.pipeline)
     try:
         v, j = write(u, args.output, args.pipeline, args.backend)
-    except (ValueError, OSError) as e:
+    except ValueError as e:
         raise CLIError(str(e)) from None
     print(v)
     print(j)
@@ -103,11 +190,9 @@ def cmd_gen(args) -> int:
 
 def cmd_export(args) -> int:
     from .neuro.nir_export import write_nir
+    _check_output_file(args.nir, "--nir")
     u = _unit(args)
-    try:
-        write_nir(u.netlist, args.nir)
-    except OSError as e:
-        raise CLIError(f"cannot write {args.nir}: {e}") from None
+    write_nir(u.netlist, args.nir)
     s = u.stats()
     print(f"{args.nir}: {u.name} ({u.mode}) as NIR, {s['neurons']} neurons in {s['depth']} levels "
           f"(settle semantics: outputs valid after {s['depth']} timesteps)")
@@ -116,11 +201,18 @@ def cmd_export(args) -> int:
 
 def cmd_map(args) -> int:
     from .neuro.mapping import MappingError, map_netlist
-    from .neuro.targets import TargetError, get_target
+    from .neuro.targets import PRESETS, TargetError, get_target
+    if args.target_template:
+        print(PRESETS["loihi2"].to_json())
+        return 0
+    if args.unit is None or args.target is None:
+        raise CLIError("map needs a UNIT and --target (or --target-template alone)")
     try:
         target = get_target(args.target)
     except TargetError as e:
         raise CLIError(str(e)) from None
+    if args.output:
+        _check_output_file(args.output, "-o")
     u = _unit(args)
     try:
         m = map_netlist(u.netlist, target, args.mode, vectors=args.vectors, seed=args.seed, name=u.name)
@@ -128,41 +220,55 @@ def cmd_map(args) -> int:
         raise CLIError(str(e)) from None
     s = m.summary()
     if args.output and s["mismatches"] == 0:       # a mapping that fails its check is not written
-        try:
-            m.save(args.output, s)
-        except OSError as e:
-            raise CLIError(f"cannot write {args.output}: {e}") from None
+        m.save(args.output, s)
     print(json.dumps(s, sort_keys=True) if args.json else m.report(s))
     return 0 if s["mismatches"] == 0 else 1
 
 
 def cmd_verify(args) -> int:
+    import subprocess
+
     from .verify import rtl_sim, vectors
     u = _unit(args)
-    if args.n < 1:
-        raise CLIError(f"--n must be >= 1, got {args.n}")
-    every = u.operand_bits * u.arity <= 16 and args.n >= 1 << (u.operand_bits * u.arity)
-    v = vectors.exhaustive_for(u) if every else vectors.for_unit(u, args.n, seed=args.seed)
+    _check_pipeline(u, args.pipeline)
+    every = u.operand_bits * u.arity <= 16 and args.vectors >= 1 << (u.operand_bits * u.arity)
+    v = vectors.exhaustive_for(u) if every else vectors.for_unit(u, args.vectors, seed=args.seed)
     n = len(v["a"])
     kind = "every operand tuple" if every else "specials, boundary, random"
-    print(f"{u.name} ({u.mode}), pipeline {args.pipeline}, {args.sim}: "
+    print(f"{u.name} ({u.mode}), pipeline {args.pipeline}, {args.engine}: "
           f"{n:,} vectors ({kind}); building and simulating...", file=sys.stderr, flush=True)
     try:
-        r = rtl_sim.run(u, args.sim, v, pipeline=args.pipeline)
+        r = rtl_sim.run(u, args.engine, v, pipeline=args.pipeline)
     except (ValueError, rtl_sim.SimulatorMissing) as e:
         raise CLIError(str(e)) from None
+    except (RuntimeError, subprocess.CalledProcessError, SystemExit) as e:
+        raise _rtl_failed(e, args.engine) from None
     print(r)
     print(f"JUnit XML: {r.results_xml}")
     return 0 if r.mismatches == 0 else 1
 
 
+def cmd_regress(args) -> int:
+    from .verify.regress import main as regress_main
+    try:
+        return regress_main(args.args)
+    except SystemExit as e:           # its argparse: --help (0) or a usage error (2), already printed
+        return e.code
+
+
 def cmd_eval(args) -> int:
+    import subprocess
+
     from .evaluate import EvalError, evaluate_lines
     u = _unit(args)
     try:
         evaluate_lines(u, sys.stdin, sys.stdout, rm=args.rm, engine=args.engine)
     except EvalError as e:
         raise CLIError(str(e)) from None
+    except UnicodeDecodeError as e:
+        raise CLIError(f"stdin is not text (byte {e.start}: {e.reason}); eval reads ASCII hex lines") from None
+    except (RuntimeError, subprocess.CalledProcessError, SystemExit) as e:
+        raise _rtl_failed(e, args.engine) from None
     return 0
 
 
@@ -190,7 +296,7 @@ def cmd_block(args) -> int:
     from .generators import BLOCKS
     from .hdl import get_profile
     if args.name not in BLOCKS:
-        raise CLIError(f"unknown block {args.name!r}; blocks: {', '.join(BLOCKS)}")
+        raise CLIError(f"unknown block {_excerpt(args.name)!r}; blocks: {', '.join(BLOCKS)}")
     try:
         get_profile(args.profile)
         params = dict(_parse_param(p) for p in args.param)
@@ -206,71 +312,99 @@ def cmd_block(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one-line error of every other spikefp failure (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"spikefp: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="spikefp", description="IEEE-754 units as threshold-gate (spiking) networks")
+    p = _Parser(prog="spikefp", description="IEEE-754 units as threshold-gate (spiking) networks",
+                epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"spikefp {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-    ls = sub.add_parser("list", help="operations, formats, rounding modes, profiles")
+    # --quiet is accepted before the command and after it (SUPPRESS: the subcommand's
+    # default must not overwrite a --quiet given before it).
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars on stderr")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bars on stderr")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name, **kw):
+        return sub.add_parser(name, parents=[common], epilog=EXIT_STATUS,
+                              formatter_class=argparse.RawDescriptionHelpFormatter, **kw)
+
+    ls = command("list", help="operations, formats, rounding modes, profiles")
     ls.add_argument("--json", action="store_true", help="one JSON object: operations (arity, rounding, result "
                     "width, parameters with choices and defaults), formats, integer formats, rounding modes, profiles")
     ls.set_defaults(func=cmd_list)
 
-    def unit_args(q):
-        q.add_argument("unit", help="<format>.<operation>, e.g. fp32.add")
+    def unit_args(q, nargs=None):
+        q.add_argument("unit", nargs=nargs, help="<format>.<operation>, e.g. fp32.add")
         q.add_argument("--rm", default="rne", help="rounding mode: rne rtz rdn rup rmm (default rne)")
         q.add_argument("--dynamic", action="store_true", help="build the unit with an rm input port")
         q.add_argument("--profile", default="default", help="gate profile (default, loihi)")
         q.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="generator parameter, e.g. saturate=true, counter=parallel")
 
-    st = sub.add_parser("stats", help="neuron, synapse, depth, fan-in and weight counts of a unit")
-    unit_args(st)
-    st.add_argument("--json", action="store_true", help="JSON with keys neurons synapses depth max_fanin max_weight")
+    st = command("stats", help="neuron, synapse, depth, fan-in and weight counts of units")
+    unit_args(st, nargs="+")
+    st.add_argument("--json", action="store_true", help="JSON with keys neurons synapses depth max_fanin "
+                    "max_weight (an object keyed by unit when several are given)")
     st.set_defaults(func=cmd_stats)
-    gn = sub.add_parser("gen", help="write a unit's Verilog module and JSON manifest")
+    gn = command("gen", help="write a unit's Verilog module and JSON manifest")
     unit_args(gn)
-    gn.add_argument("--pipeline", type=int, default=0, help="register stages (latency in cycles, default 0)")
+    gn.add_argument("--pipeline", type=_stages, default=0, help="register stages (latency in cycles, 0 up to "
+                    "the unit's depth; default 0)")
     gn.add_argument("--backend", choices=("netlist", "amaranth"), default="netlist",
                     help="Verilog writer: netlist (default; one statement per neuron, fastest to simulate) "
                          "or amaranth (the Amaranth component through Yosys); proved equivalent")
     gn.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     gn.set_defaults(func=cmd_gen)
-    ex = sub.add_parser("export", help="write a unit's network as NIR (Neuromorphic Intermediate Representation)")
+    ex = command("export", help="write a unit's network as NIR (Neuromorphic Intermediate Representation)")
     unit_args(ex)
     ex.add_argument("--nir", required=True, metavar="FILE", help="output NIR (HDF5) file")
     ex.set_defaults(func=cmd_export)
-    mp = sub.add_parser("map", help="map a unit onto Loihi-style cores; check it time-stepped; latency and energy")
-    unit_args(mp)
-    mp.add_argument("--target", required=True, metavar="T", help="loihi1, loihi2 or a target .json file")
+    mp = command("map", help="map a unit onto Loihi-style cores; check it time-stepped; latency and energy")
+    unit_args(mp, nargs="?")
+    mp.add_argument("--target", metavar="T", help="loihi1, loihi2 or a target .json file")
+    mp.add_argument("--target-template", action="store_true",
+                    help="print a target .json file to start from (the loihi2 preset) and exit")
     mp.add_argument("--mode", choices=("settle", "wavefront"), default="settle",
                     help="settle: inputs held, one operation per depth timesteps (default); "
                          "wavefront: paths balanced with relays, one operation per timestep")
     mp.add_argument("--json", action="store_true", help="print the summary as JSON")
     mp.add_argument("-o", "--output", metavar="FILE", help="write the mapping (neuron -> core, core -> tile, summary) as JSON")
-    mp.add_argument("--vectors", type=int, default=10_000, help="random operations simulated and checked (default 10000)")
-    mp.add_argument("--seed", type=int, default=0, help="seed of the random operations (default 0)")
+    mp.add_argument("--vectors", type=_count, default=10_000, help="random operations simulated and checked (default 10000)")
+    mp.add_argument("--seed", type=_seed, default=0, help="seed of the random operations (default 0)")
     mp.set_defaults(func=cmd_map)
-    ev = sub.add_parser("eval", help="evaluate TestFloat-style hex lines from stdin")
+    ev = command("eval", help="evaluate TestFloat-style hex lines from stdin")
     unit_args(ev)
     ev.add_argument("--engine", default="pysim", choices=["pysim", "icarus", "verilator"],
                     help="exact engine (default) or RTL simulation through cocotb")
-    vf = sub.add_parser("verify", help="cocotb regression of one unit's RTL against the reference and the exact engine")
-    unit_args(vf)
-    vf.add_argument("--sim", default="verilator", choices=["icarus", "verilator"])
-    vf.add_argument("--n", type=int, default=20_000, help="vectors beyond the specials (a unit with at most 2^16 operand tuples, "
-                    "e.g. fp8 div or fp16 sqrt: N >= their number runs them all)")
-    vf.add_argument("--pipeline", type=int, default=0)
-    vf.add_argument("--seed", type=int, default=0)
-    vf.set_defaults(func=cmd_verify)
     ev.set_defaults(func=cmd_eval)
-    d = sub.add_parser("demo", help="build, simulate and check the gates and integer blocks; print counts")
-    d.add_argument("--vectors", type=int, default=10_000, help="random vectors per block (default 10000)")
+    vf = command("verify", help="cocotb regression of one unit's RTL against the reference and the exact engine")
+    unit_args(vf)
+    vf.add_argument("--engine", default="verilator", choices=["icarus", "verilator"],
+                    help="RTL simulator (default verilator)")
+    vf.add_argument("--vectors", type=_count, default=20_000, help="vectors beyond the specials (a unit with at "
+                    "most 2^16 operand tuples, e.g. fp8 div or fp16 sqrt: N >= their number runs them all)")
+    vf.add_argument("--pipeline", type=_stages, default=0, help="register stages (0 up to the unit's depth)")
+    vf.add_argument("--seed", type=_seed, default=0)
+    vf.set_defaults(func=cmd_verify)
+    rg = sub.add_parser("regress", add_help=False, help="the RTL regression over operations, formats, modes and "
+                        "simulators (options: spikefp regress --help)")
+    rg.add_argument("args", nargs=argparse.REMAINDER)
+    rg.set_defaults(func=cmd_regress)
+    d = command("demo", help="build, simulate and check the gates and integer blocks; print counts")
+    d.add_argument("--vectors", type=_count, default=10_000, help="random vectors per block (default 10000)")
     d.set_defaults(func=cmd_demo)
-    sub.add_parser("blocks", help="list the integer blocks").set_defaults(func=cmd_blocks)
-    sub.add_parser("profiles", help="list the gate profiles").set_defaults(func=cmd_profiles)
-    b = sub.add_parser("block", help="neuron/synapse/depth counts of one integer block")
+    command("blocks", help="list the integer blocks").set_defaults(func=cmd_blocks)
+    command("profiles", help="list the gate profiles").set_defaults(func=cmd_profiles)
+    b = command("block", help="neuron/synapse/depth counts of one integer block")
     b.add_argument("name")
-    b.add_argument("--width", type=int, required=True)
+    b.add_argument("--width", type=_count, required=True)
     b.add_argument("--profile", default="default")
     b.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     b.add_argument("--json", action="store_true", help="print JSON (keys neurons synapses depth max_fanin max_weight)")
@@ -278,13 +412,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fail(message: str) -> int:
+    # One short line whatever a lower layer put in the message (it may quote user input).
+    message = " ".join(message.split())
+    print(f"spikefp: error: {message if len(message) <= 220 else message[:217] + '...'}", file=sys.stderr)
+    return 2
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; returns the exit status (`EXIT_STATUS`)."""
+    import warnings
+
+    from .hdl.progress import set_quiet
+    # A warning (e.g. no C compiler: the numpy engine runs) is one line, like an error.
+    warnings.formatwarning = lambda message, *args, **kw: f"spikefp: warning: {message}\n"
     try:
-        return args.func(args)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        if argv[:1] == ["regress"]:   # its options (and --help) belong to spikefp.verify.regress
+            args = argparse.Namespace(func=cmd_regress, args=argv[1:], quiet=False)
+        else:
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as e:       # --help, --version, or a usage error already printed
+                return e.code
+        if args.quiet:
+            set_quiet()
+        status = args.func(args)
+        sys.stdout.flush()          # a closed pipe shows here, inside the handlers below
+        return status
     except CLIError as e:
-        print(f"spikefp: error: {e}", file=sys.stderr)
-        return 2
+        return _fail(str(e))
+    except KeyboardInterrupt:
+        print("spikefp: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader left (`| head`): send what is still buffered to /dev/null, so the
+        # interpreter's final flush cannot fail again (the Python documentation's recipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except MemoryError:
+        return _fail("out of memory (an argument or a target figure is too large for this machine)")
+    except OSError as e:      # a file the user named: missing, unwritable, disk full, ...
+        where = f": {_excerpt(str(e.filename), 60)}" if e.filename else ""
+        return _fail(f"{e.strerror or e}{where}")
 
 
 if __name__ == "__main__":

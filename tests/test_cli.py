@@ -131,7 +131,7 @@ def test_gen_bad_input_leaves_nothing(tmp_path):
     r = run("gen", "fp8e4m3.pow", "-o", str(tmp_path / "x"))
     assert r.returncode == 2 and "unknown operation 'pow'" in r.stderr
     r = run("gen", "fp16.add", "--pipeline", "-2", "-o", str(tmp_path / "y"))
-    assert r.returncode == 2 and "pipeline must be a non-negative integer" in r.stderr
+    assert r.returncode == 2 and "argument --pipeline: must be a non-negative integer, got -2" in r.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -172,3 +172,99 @@ def test_equal_parameters_give_one_module():
     for v in ("1", "true", "True"):
         r = run("stats", "fp8e4m3.add", "--param", f"saturate={v}")
         assert r.returncode == 0 and "module fp8e4m3_add_rne_saturate\n" in r.stdout, (v, r.stdout, r.stderr)
+
+
+# -- the front door: files, progress, vocabulary -------------------------------------------
+
+def _mode(path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def test_files_get_the_umask_permissions(tmp_path):
+    """gen, map -o, export and Netlist.save write 0644 under umask 022 (mkstemp alone gives 0600)."""
+    import spikefp
+    old = os.umask(0o022)
+    try:
+        env = {**os.environ, "SPIKEFP_CACHE": str(tmp_path / "cache")}
+        for args in (["gen", "fp8e5m2.add", "-o", str(tmp_path / "rtl")],
+                     ["map", "fp8e5m2.add", "--target", "loihi1", "--vectors", "64", "-o", str(tmp_path / "m.json")],
+                     ["export", "fp8e5m2.add", "--nir", str(tmp_path / "u.nir")]):
+            r = subprocess.run(SPIKEFP + args, capture_output=True, text=True, timeout=300, env=env)
+            assert r.returncode == 0, r.stderr
+        spikefp.unit("fp8e5m2.add").netlist.save(tmp_path / "n.json")
+    finally:
+        os.umask(old)
+    files = [tmp_path / "rtl" / "fp8e5m2_add_rne.v", tmp_path / "rtl" / "fp8e5m2_add_rne.json",
+             tmp_path / "m.json", tmp_path / "u.nir", tmp_path / "n.json"]
+    assert {f.name: oct(_mode(f)) for f in files} == {f.name: "0o644" for f in files}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == ["m.json", "n.json", "rtl", "u.nir"]
+
+
+def _on_a_terminal(args, timeout=300):
+    """Run spikefp with stderr (and stdout) on a pseudo-terminal of 100 columns; all it printed."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:                                        # the child: spikefp on the terminal
+        os.execv(SPIKEFP[0], SPIKEFP + args)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:                                 # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode(errors="replace")
+
+
+def test_map_shows_its_phases_on_a_terminal():
+    """`spikefp map fp64.div --target loihi2 --mode wavefront` takes about 13 minutes; the same
+    phases, with progress bars, on a smaller unit."""
+    status, text = _on_a_terminal(["map", "fp16.div", "--target", "loihi2", "--mode", "wavefront",
+                                   "--vectors", "20000", "--json"])
+    assert status == 0, text[-2000:]
+    for name in ("legalize:", "partition:", "place:", "simulate:"):
+        assert name in text, name
+    assert "timesteps" in text                          # the simulation bar counts timesteps
+    status, quiet = _on_a_terminal(["map", "fp16.add", "--target", "loihi2", "--quiet", "--json"])
+    assert status == 0 and "legalize:" not in quiet and '"mismatches": 0' in quiet
+
+
+def test_stats_of_several_units_json_keyed_by_unit():
+    import spikefp
+    r = run("stats", "fp16.add", "fp8e4m3.mul", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"fp16.add": spikefp.unit("fp16.add").stats(),
+                                    "fp8e4m3.mul": spikefp.unit("fp8e4m3.mul").stats()}
+    r = run("stats", "fp16.add", "fp8e4m3.mul")
+    assert r.stdout.count("neurons") == 2 and "fp8e4m3.mul (rne" in r.stdout
+
+
+def test_target_template_round_trips(tmp_path):
+    from spikefp.neuro.targets import PRESETS, load_target
+    r = run("map", "--target-template")
+    assert r.returncode == 0 and r.stderr == ""
+    (tmp_path / "chip.json").write_text(r.stdout.replace('"loihi2"', '"my_chip"'))
+    t = load_target(str(tmp_path / "chip.json"))
+    assert t.name == "my_chip" and t.neurons_per_core == PRESETS["loihi2"].neurons_per_core
+    r = run("map", "fp8e5m2.add", "--target", str(tmp_path / "chip.json"), "--vectors", "64", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["target"] == "my_chip"
+
+
+def test_help_states_the_exit_status_and_one_vocabulary():
+    r = run("--help")
+    assert r.returncode == 0
+    for line in ("0    done, and every check passed", "1    a check found mismatches",
+                 "2    bad input or usage", "130  interrupted (Ctrl-C)"):
+        assert line in r.stdout
+    r = run("verify", "--help")
+    assert "--engine {icarus,verilator}" in r.stdout and "--vectors" in r.stdout and "--sim " not in r.stdout
+    assert "--quiet" in r.stdout and "--n " not in r.stdout
+    r = run("regress", "--help")
+    assert r.returncode == 0 and r.stdout.startswith("usage: spikefp regress") and "--vectors" in r.stdout

@@ -8,10 +8,10 @@ import pytest
 
 PACKAGES = ["spikefp", "spikefp.hdl", "spikefp.generators", "spikefp.pysim", "spikefp.verify",
             "spikefp.neuro", "spikefp.fpga"]
-# Modules without a docstring example, and why: the entry point and the argparse wiring
-# (tests/test_cli.py runs them), the cocotb test bench (it runs inside a simulator), and
+# Modules without a docstring example, and why: the entry point
+# (tests/test_cli.py runs it), the cocotb test bench (it runs inside a simulator), and
 # packages whose __init__ only names their modules.
-NO_EXAMPLE = {"spikefp.__main__", "spikefp.cli", "spikefp.verify.cocotb_tb", "spikefp.neuro", "spikefp.fpga"}
+NO_EXAMPLE = {"spikefp.__main__", "spikefp.verify.cocotb_tb", "spikefp.neuro", "spikefp.fpga"}
 
 
 def _modules() -> list[str]:

@@ -1,10 +1,17 @@
 """The exact engine against the neuron-by-neuron reference, and its error handling."""
 
+import os
+import platform
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import spikefp
 from spikefp import pysim
 from spikefp.generators import BLOCKS
 from spikefp.hdl import Netlist, Neuron
@@ -128,10 +135,14 @@ def test_run_input_errors():
         sim.run(a=np.array([1, 256]), b=np.array([1, 2]))
     with pytest.raises(ValueError, match="input b holds a negative value -1"):
         sim.run(a=np.array([1, 2]), b=np.array([1, -1]))
-    with pytest.raises(ValueError, match="inputs have different numbers of vectors: a 2, b 3"):
+    with pytest.raises(ValueError, match="input shapes do not broadcast together: a \\(2,\\), b \\(3,\\)"):
         sim.run(a=np.array([1, 2]), b=np.array([1, 2, 3]))
-    with pytest.raises(ValueError, match="input a must hold unsigned integers"):
+    with pytest.raises(ValueError, match="input a must hold unsigned integers \\(got float64\\)"):
         sim.run(a=np.array([0.5]), b=np.array([1]))
+    with pytest.raises(ValueError, match="input a must hold unsigned integers \\(got float\\)"):
+        sim.run(a=[1.0, 2], b=1)
+    with pytest.raises(ValueError, match="input b must hold unsigned integers \\(got bool\\)"):
+        sim.run(a=1, b=True)
     # Python ints up to 2**64-1 are accepted; a scalar broadcasts.
     big = pysim.compile(BLOCKS["inc"].build(64))
     assert big.run(a=[2**64 - 1, 5])["s"].tolist() == [0, 6]
@@ -182,3 +193,77 @@ def test_large_runs_switch_to_native_and_agree():
     out = sim.run(a=a, b=b)
     assert sim.backend == "native"
     assert np.array_equal(out["s"] | (out["cout"] << np.uint64(16)), a + b)
+
+
+def test_run_outputs_narrowest_dtype_and_input_shape():
+    """Outputs come in the port's narrowest unsigned dtype and the inputs' broadcast shape."""
+    sim = pysim.compile(BLOCKS["add"].build(8))          # s: 8 bits, cout: 1 bit
+    a = np.arange(6, dtype=np.uint64).reshape(2, 3)
+    out = sim.run(a=a, b=np.array([10, 20, 30]))
+    assert out["s"].dtype == np.uint8 and out["cout"].dtype == np.uint8
+    assert out["s"].shape == (2, 3) and out["s"].tolist() == [[10, 21, 32], [13, 24, 35]]
+    assert sim.run(a=3, b=4)["s"].shape == ()                  # scalars in, 0-d arrays out
+    assert sim.run(a=np.zeros(0, np.uint8), b=1)["s"].shape == (0,)
+    assert out["s"][0, 0] == 10 and out["s"].tolist()[1] == [13, 24, 35]     # compare as ints
+    for width, dtype in ((16, np.uint16), (32, np.uint32), (33, np.uint64)):
+        s = pysim.compile(BLOCKS["add"].build(width)).run(a=[1, 2], b=[3, 4])["s"]
+        assert s.dtype == dtype and s.tolist() == [4, 6]
+    f = pysim.compile(spikefp.unit("fp16.add").netlist).run(a=[[0x3C00]], b=0x3C00)
+    assert f["y"].dtype == np.uint16 and f["flags"].dtype == np.uint8 and f["y"].tolist() == [[0x4000]]
+
+
+def test_netlist_evaluate_validates_like_run():
+    net = BLOCKS["add"].build(8)
+    assert net.evaluate(a=np.uint8(200), b=100) == {"s": 44, "cout": 1}
+    for bad, message in ((1.0, "input a must be an unsigned integer, got float 1.0"),
+                         (True, "input a must be an unsigned integer, got bool True"),
+                         ("3", "input a must be an unsigned integer, got str 3"),
+                         (-1, "input a holds a negative value -1"),
+                         (256, "input a=256 does not fit 8 bits")):
+        with pytest.raises(ValueError, match=re.escape("evaluate(): " + message)):
+            net.evaluate(a=bad, b=1)
+        with pytest.raises(ValueError):                  # run() refuses the same values
+            pysim.compile(net).run(a=bad, b=1)
+
+
+NO_COMPILER = r"""
+import sys, warnings, numpy as np
+from spikefp import pysim
+from spikefp.generators import BLOCKS
+from spikefp.pysim import exact
+net = BLOCKS["add"].build(16)
+n = exact.NATIVE_MIN_WORDS * 64
+a = np.arange(n, dtype=np.uint64) % 65536
+sim = pysim.compile(net)
+for _ in range(2):
+    out = sim.run(a=a, b=a)
+assert sim.backend == "numpy", sim.backend
+assert np.array_equal(out["s"] | (out["cout"].astype(np.uint64) << np.uint64(16)), a + a)
+pysim.compile(net).run(a=a, b=a)        # a second netlist: still no second warning
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("env", [{"CC": "/bin/false"}, {"CC": "", "PATH": "/nonexistent"}])
+def test_native_falls_back_to_numpy_with_one_warning(env, tmp_path):
+    """A C compiler that fails, or none on PATH: numpy computes, and says so once."""
+    r = subprocess.run([sys.executable, "-c", NO_COMPILER], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "SPIKEFP_CACHE": str(tmp_path), **env})
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+    assert r.stderr.count("RuntimeWarning") == 1 and "falls back to numpy" in r.stderr, r.stderr
+    assert not (tmp_path / "native").exists() or not list((tmp_path / "native").glob("*.so"))
+
+
+def test_native_cache_key_names_the_cpu(tmp_path, monkeypatch):
+    """Kernels live under the configurable cache root, named by a key that includes the CPU."""
+    from spikefp.pysim import native
+    if not native.available():
+        pytest.fail("no working C compiler: `make install` provides gcc")
+    monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
+    source = "int spikefp_probe(void) { return 7; }"
+    assert native._build(source).spikefp_probe() == 7
+    cc, flags = native._compiler(), ["-O1", "-march=native", "-shared", "-fPIC"]
+    assert [p.name for p in (tmp_path / "native").iterdir()] == \
+        [f"k{native.cache_key(source, cc, flags, native._cpu())}.so"]
+    assert native._cpu().startswith(platform.machine() + "|") and "flags=" in native._cpu()
+    assert native.cache_key(source, cc, flags, "x86_64|flags=avx2") != native.cache_key(source, cc, flags, "x86_64|flags=avx512f")

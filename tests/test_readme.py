@@ -25,7 +25,7 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
 # Commands shown but not run here, and why (a prefix of the command names it).
 NOT_RUN = {
     "make ": "make targets install tools and run whole suites (`make test` runs this file)",
-    "spikefp verify fp16.add --dynamic --sim verilator": "a Verilator build (20-45 s)",
+    "spikefp verify fp16.add --dynamic --engine verilator": "a Verilator build (20-45 s)",
     "printf '3C00 3C00\\n' | spikefp eval fp16.add --engine verilator": "a Verilator build (20-45 s)",
 }
 

@@ -166,14 +166,15 @@ def execute(r: Run) -> tuple[Run, int, int, float, str]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m spikefp.verify.regress", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="spikefp regress", description=__doc__.splitlines()[0])
     ap.add_argument("--sims", nargs="+", default=list(rtl_sim.SIMULATORS), choices=rtl_sim.SIMULATORS)
     ap.add_argument("--formats", nargs="+", default=list(FORMATS), choices=list(FORMATS))
     ap.add_argument("--ops", nargs="*", default=list(CORE_OPS), choices=list(OPERATIONS),
                     help=f"operations (default: {' '.join(CORE_OPS)})")
     ap.add_argument("--modes", nargs="+", default=["rne", "dynamic"], choices=["rne", "dynamic"],
                     help="static round-to-nearest-even units, dynamic-rm units, or both")
-    ap.add_argument("--n", type=int, default=20_000, help="vectors beyond the specials per combinational run")
+    ap.add_argument("--vectors", "--n", dest="n", type=int, default=20_000,
+                    help="vectors beyond the specials per combinational run")
     ap.add_argument("--n-pipelined", type=int, default=2_000, help="vectors beyond the specials per pipelined run")
     ap.add_argument("--conversions", action="store_true",
                     help="also every conversion between the formats and i32 u32 i64 u64")
@@ -183,7 +184,7 @@ def main(argv=None) -> int:
     ap.add_argument("--junit", default=os.path.join("build", "regress.xml"))
     args = ap.parse_args(argv)
     if args.pipeline < 0 or args.n < 1 or args.n_pipelined < 1 or args.jobs < 1:
-        ap.error("--n, --n-pipelined and --jobs must be positive, --pipeline non-negative")
+        ap.error("--vectors, --n-pipelined and --jobs must be positive, --pipeline non-negative")
     runs = plan(args.formats, args.ops, args.sims, args.pipeline, args.n, args.n_pipelined,
                 not args.no_exhaustive, args.modes, args.conversions)
     for sim in args.sims:
