@@ -79,7 +79,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_gen(args) -> int:
-    from .rtl import write
+    from .hdl.rtl import write
     u = _unit(args)
     try:
         v, j = write(u, args.output, args.pipeline, args.backend)
