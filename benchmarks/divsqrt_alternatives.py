@@ -11,9 +11,8 @@ measured fp32 divider and square root (shared/ANCHORS.md) and our share of them.
 import argparse
 
 import spikefp
+from spikefp.anchors import NEXUS
 from spikefp.generators.fpdivsqrt import ARCHS, SQRT_ARCHS
-
-NEXUS = {"fp32.div": (25987, 43481, 2797), "fp32.sqrt": (23582, 39352, 2715)}   # neurons, synapses, depth
 
 
 def main(argv=None):

@@ -17,18 +17,10 @@ import numpy as np
 
 import spikefp
 from spikefp import pysim
+from spikefp.anchors import NEXUS, NEXUS_FP32_ADD_OPS_PER_S
 from spikefp.generators.fpformat import FORMATS
 from spikefp.generators.registry import OPERATIONS
 from spikefp.verify.regress import unit_names
-
-# NEXUS measured (ANCHORS.md): unit -> (neurons, synapses, depth)
-NEXUS = {
-    "fp32.add": (5734, 9904, 332), "fp32.mul": (21416, 36726, 382), "fp16.add": (2726, 4691, 198),
-    "fp8e4m3.add": (1628, 2799, 106), "fp8e4m3.mul": (1167, 2015, 84),
-    "fp64.add": (10959, 18931, 600), "fp64.mul": (87023, 148686, 1031),
-    "fp32.div": (25987, 43481, 2797), "fp32.sqrt": (23582, 39352, 2715),
-}
-NEXUS_FP32_ADD_OPS = 93_000      # batch 100,000 on this machine kind (ANCHORS.md)
 
 
 def _row(name: str) -> str:
@@ -78,7 +70,7 @@ def throughput(n: int, repeat: int):
     print(f"\nfp32.add, {n:,} random vectors, best of {repeat} ({u.stats()['neurons']} neurons, depth {u.stats()['depth']}):")
     print(f"  spikefp exact engine      {ours:12.3e} ops/s   ({ours * u.stats()['neurons']:.2e} neuron evaluations/s)")
     print(f"  numpy float32 add         {n / native:12.3e} ops/s   (native: {ours / (n / native):.2e} of it)")
-    print(f"  NEXUS FP32 add            {NEXUS_FP32_ADD_OPS:12.3e} ops/s   (ours: {ours / NEXUS_FP32_ADD_OPS:.0f}x)")
+    print(f"  NEXUS FP32 add            {NEXUS_FP32_ADD_OPS_PER_S:12.3e} ops/s   (ours: {ours / NEXUS_FP32_ADD_OPS_PER_S:.0f}x)")
     print(f"  target >= 2e7 ops/s: {'met' if ours >= 2e7 else 'NOT met'}")
 
 

@@ -4,7 +4,7 @@ For each mapping: cores, neurons including relays, synapses, inter-core edges, l
 timesteps, operations per timestep, synaptic operations and spikes per operation (counted by
 the time-stepped simulation of the mapped network on random operations, every output checked
 against the exact engine), energy per operation, and NEXUS's FP32 adder under the same energy
-model (routing not counted for either side of the ratio; see `spikefp.neuro.energy`).
+model (routing not counted for either side of the ratio; see `spikefp.anchors.nexus_comparison`).
 
     python benchmarks/neuro_map.py [--vectors 10000] [--profile default]
 """
@@ -14,6 +14,7 @@ import sys
 import time
 
 import spikefp
+from spikefp.anchors import nexus_comparison
 from spikefp.neuro.mapping import map_netlist
 from spikefp.neuro.targets import get_target
 
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
                 t0 = time.perf_counter()
                 s = map_netlist(net, get_target(target), mode, vectors=args.vectors, name=name).summary()
                 dt = time.perf_counter() - t0
-                p, nx = s["per_op"], s["nexus_fp32_add"]
+                p, nx = s["per_op"], nexus_comparison(s, get_target(target))
                 bad += s["mismatches"]
                 print(f"{name:12s} {target:6s} {mode:9s} {s['cores']:5d} {s['neurons']:7,d} {s['relays']:6,d} "
                       f"{s['synapses']:8,d} {s['inter_core_edges']:6,d} {s['latency_timesteps']:4d} "

@@ -14,10 +14,10 @@ import time
 import numpy as np
 
 from spikefp import pysim
+from spikefp.anchors import NEXUS, NEXUS_FP32_ADD_OPS_PER_S
 from spikefp.generators import BLOCKS
 
-NEXUS_FP32_ADD_NEURONS = 5_734
-NEXUS_FP32_ADD_OPS_PER_S = 93_000     # batch 100,000, torch 2.13 CPU, 2 cores (ANCHORS.md)
+NEXUS_FP32_ADD_NEURONS = NEXUS["fp32.add"].neurons
 
 
 def main(argv=None):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .chips import LOIHI1, max_threshold, max_weight
+
 __all__ = ["Profile", "PROFILES", "get_profile"]
 
 
@@ -42,11 +44,14 @@ PROFILES = {
         "default", max_fanin=64, max_weight=1024, max_threshold=None,
         description="generic threshold hardware: fan-in <= 64, |weight| <= 1024",
     ),
-    # Loihi: signed 8-bit synaptic weights (Davies et al., IEEE Micro 2018); we use the
-    # symmetric range |w| <= 127. Thresholds are 17-bit; one core takes <= 4,096 input axons.
+    # Loihi: the per-neuron limits of the loihi1 mapping target (`spikefp.hdl.chips`, where
+    # the weight width is settled with its sources): a unit built for this profile maps onto
+    # Loihi cores without splitting a weight.
     "loihi": Profile(
-        "loihi", max_fanin=4096, max_weight=127, max_threshold=(1 << 17) - 1,
-        description="Loihi-style core: signed 8-bit weights (|w| <= 127), 17-bit threshold",
+        "loihi", max_fanin=LOIHI1["fanin_axons_per_core"], max_weight=max_weight(LOIHI1),
+        max_threshold=max_threshold(LOIHI1),
+        description=f"Loihi-style core: signed {LOIHI1['weight_bits']}-bit weights (|w| <= {max_weight(LOIHI1)}), "
+                    f"{LOIHI1['threshold_bits']}-bit threshold",
     ),
 }
 

@@ -1,4 +1,4 @@
-"""Energy per operation from counted events, and the same model applied to NEXUS's FP32 adder.
+"""Energy per operation from counted events.
 
 The model (every term an event count times a target's per-event energy, `Target.energy`):
 
@@ -11,7 +11,8 @@ The model (every term an event count times a target's per-event energy, `Target.
 * mesh hops x ``hop_pj`` (Manhattan distance between tiles, per message leaving the tile).
 
 Input-port spikes are injected at the cores that read them: their synaptic operations are
-charged, their routing is not.
+charged, their routing is not. (The benchmarks apply the same model to NEXUS's FP32 adder:
+`spikefp.anchors.nexus_events`.)
 
 >>> from spikefp.neuro.targets import get_target
 >>> e = energy_pj({"synops": 10, "updates": 100, "active_updates": 5, "tile_spikes": 2, "hops": 1},
@@ -24,15 +25,7 @@ from __future__ import annotations
 
 from .targets import Energy
 
-__all__ = ["energy_pj", "NEXUS_FP32_ADD", "nexus_events"]
-
-# NEXUS (github Brain2nd/NEXUS, arXiv 2601.21279), FP32 adder, measured by this project by
-# counting every neuron evaluation of one forward pass (ANCHORS.md): neurons, estimated
-# synapses, depth in neuron layers, and mean spikes per operation.
-NEXUS_FP32_ADD = {"neurons": 5734, "synapses": 9904, "depth": 332, "spikes": 2252,
-                  "source": "ANCHORS.md: NEXUS FP32 add, measured (5,734 neurons, 9,904 synapses, "
-                            "depth 332, 2,252 mean spikes per operation)"}
-
+__all__ = ["energy_pj"]
 
 def energy_pj(events: dict, e: Energy) -> dict:
     """Breakdown in pJ of one operation's ``events`` (synops, updates, active_updates,
@@ -46,29 +39,3 @@ def energy_pj(events: dict, e: Energy) -> dict:
     }
     out["total"] = round(sum(out.values()), 6)
     return out
-
-
-def nexus_events(mode: str) -> tuple[dict, str]:
-    """The events of one NEXUS FP32 addition under ``mode``, and the assumptions made.
-
-    NEXUS ships no mapping, so routing is not counted (0 tile spikes, 0 hops) and no relays
-    are added for balancing (both favour NEXUS). Synaptic operations are spikes x mean fan-out
-    (synapses / neurons). ``settle``: every neuron is updated every timestep for ``depth``
-    timesteps; its 2,252 spikes are counted once, a lower bound (with inputs held a settled
-    neuron fires again every timestep). ``wavefront``: each neuron updated once per operation.
-
-    >>> ev, _ = nexus_events("settle")
-    >>> ev["updates"], ev["active_updates"], round(ev["synops"], 1)
-    (1903688, 2252, 3889.7)
-    """
-    n = NEXUS_FP32_ADD
-    spikes = n["spikes"]
-    steps = n["depth"] if mode == "settle" else 1
-    ev = {"spikes": spikes, "synops": spikes * n["synapses"] / n["neurons"],
-          "updates": n["neurons"] * steps, "active_updates": spikes, "tile_spikes": 0, "hops": 0}
-    why = (f"NEXUS FP32 add: {n['neurons']:,} neurons, {spikes:,} spikes/op, depth {n['depth']}, "
-           f"{n['synapses']:,} synapses (mean fan-out {n['synapses'] / n['neurons']:.3f}); "
-           + ("every neuron updated every timestep for depth timesteps, spikes counted once (a lower bound)"
-              if mode == "settle" else "every neuron updated once per operation, no balancing relays")
-           + "; routing not counted")
-    return ev, why

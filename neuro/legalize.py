@@ -35,7 +35,7 @@ tree construction lowers the root's synapses (e.g. a fan-in limit of 2).
 >>> n = Netlist({"a": 1, "b": 1}, {"y": [4]}, [Neuron((2, 3), (600, 1), 601)])  # AND
 >>> leg = legalize(n, get_target("loihi1"))
 >>> leg.report.weights_split, leg.report.relays_split, leg.netlist.evaluate(a=1, b=1)
-(1, 3, {'y': 1})
+(1, 5, {'y': 1})
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..hdl.netlist import Netlist, atomic_write
 from ..hdl.progress import phase
-from .energy import energy_pj, nexus_events
+from .energy import energy_pj
 from .legalize import Legalized, MappingError, legalize
 from .mapsim import SimResult, simulate
 from .partition import Partition, partition, place
@@ -93,14 +93,12 @@ class Mapping:
         }
 
     def summary(self) -> dict:
+        """The figures of this mapping of ``unit`` (the name it was mapped under), JSON-ready."""
         net = self.legal.netlist
         st = net.stats()
         depth = st["depth"]
         ev = self.events()
         en = energy_pj(ev, self.target.energy)
-        nx_ev, nx_why = nexus_events(self.mode)
-        nx = energy_pj(nx_ev, self.target.energy)
-        ours_no_routing = en["synops"] + en["updates"]
         return {
             "unit": self.name, "target": self.target.name, "mode": self.mode,
             "cores": self.part.n_cores,
@@ -117,13 +115,6 @@ class Mapping:
             "legalization": self.legal.report.as_dict(),
             "core_usage": self.part.usage,
             "original": self.original,
-            "nexus_fp32_add": {
-                "energy_nj": round(nx["total"] / 1000, 4),
-                "energy_pj": {k: round(v, 3) for k, v in nx.items()},
-                "assumptions": nx_why,
-                "ours_without_routing_nj": round(ours_no_routing / 1000, 4),
-                "ratio": round(nx["total"] / ours_no_routing, 2) if ours_no_routing else None,
-            },
         }
 
     def to_json(self, summary: dict | None = None) -> str:
@@ -151,7 +142,7 @@ class Mapping:
     def report(self, summary: dict | None = None) -> str:
         """Human-readable summary."""
         s = summary or self.summary()
-        p, e, nx = s["per_op"], s["energy_pj"], s["nexus_fp32_add"]
+        p, e = s["per_op"], s["energy_pj"]
         o = s["original"]
         lg = s["legalization"]
         lines = [
@@ -174,9 +165,6 @@ class Mapping:
             f"{e['updates'] / 1000:.3f} + tile spikes {e['tile_spikes'] / 1000:.3f} + hops {e['hops'] / 1000:.3f} nJ",
             f"  checked            {s['vectors']:,} random operations against the exact engine, "
             f"{s['mismatches']} mismatches",
-            f"  NEXUS fp32.add, same model ({s['mode']}): {nx['energy_nj']:.3f} nJ/op vs ours "
-            f"{nx['ours_without_routing_nj']:.3f} nJ/op without routing: ratio {nx['ratio']}x",
-            f"    ({nx['assumptions']})",
         ]
         return "\n".join(lines)
 

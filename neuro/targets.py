@@ -7,13 +7,17 @@ spike delivered within a tile, tile-to-tile hop). Every preset figure names its 
 figures our sources do not give are marked ``assumed`` and say what was assumed.
 
 Presets: ``loihi1`` (Davies et al., "Loihi: A Neuromorphic Manycore Processor with On-Chip
-Learning", IEEE Micro 38(1), 2018; pre-silicon energy figures) and ``loihi2`` (Intel's
+Learning", IEEE Micro 38(1), 2018; pre-silicon energy figures; its chip and core limits live
+in `spikefp.hdl.chips`, which the ``loihi`` gate profile reads too) and ``loihi2`` (Intel's
 Loihi 2 brief, 2021: neurons per core and per chip; no public per-operation energy table,
 so Loihi 1's is used and marked). A custom target is a JSON file with the same fields.
 
 >>> t = get_target("loihi1")
 >>> t.neurons_per_core, t.max_weight, t.energy.synop_pj
-(1024, 255, 23.6)
+(1024, 127, 23.6)
+>>> from spikefp.hdl import get_profile
+>>> get_profile("loihi").max_weight == t.max_weight    # one Loihi truth
+True
 >>> get_target("loihi2").neurons_per_core
 8192
 """
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+
+from ..hdl.chips import DAVIES_2018, LOIHI1, LOIHI1_SOURCES
 
 __all__ = ["Energy", "Target", "TargetError", "PRESETS", "get_target", "load_target"]
 
@@ -73,31 +79,23 @@ class Target:
         return json.dumps(d, indent=2, sort_keys=True)
 
 
-_DAVIES = "Davies et al., IEEE Micro 38(1) 2018"
 _LOIHI1 = Target(
-    "loihi1", cores_per_chip=128, neurons_per_core=1024, synapses_per_core=65536,
-    fanin_axons_per_core=4096, fanout_edges_per_core=4096, weight_bits=9, threshold_bits=17,
-    membrane_bits=23, mesh=(8, 4), cores_per_tile=4,
+    "loihi1", **LOIHI1, mesh=(8, 4), cores_per_tile=4,
     energy=Energy(synop_pj=23.6, update_pj=52.0, active_update_pj=81.0, tile_spike_pj=1.7, hop_pj=3.5),
     sources={
-        "cores_per_chip": _DAVIES, "neurons_per_core": _DAVIES + " (1,024 compartments per core)",
-        "synapses_per_core": _DAVIES + ": 128 KB synaptic memory per core; assumed 16 bits per synapse "
-                             "(9-bit weight plus index/format overhead)",
-        "fanin_axons_per_core": _DAVIES, "fanout_edges_per_core": _DAVIES,
-        "weight_bits": _DAVIES + " (1-9 bit signed weights)", "threshold_bits": _DAVIES,
-        "membrane_bits": _DAVIES + " (+-23-bit membrane)",
+        **LOIHI1_SOURCES,
         "mesh": "assumed: 32 tiles of 4 cores as an 8 x 4 mesh (geometry not in our sources)",
         "cores_per_tile": "assumed (see mesh)",
-        "energy.synop_pj": _DAVIES + " (pre-silicon)", "energy.update_pj": _DAVIES,
-        "energy.active_update_pj": _DAVIES + " (81 pJ active update)",
-        "energy.tile_spike_pj": _DAVIES + " (within-tile spike)",
-        "energy.hop_pj": _DAVIES + ": 3.0-4.0 pJ per tile hop; midpoint taken",
+        "energy.synop_pj": DAVIES_2018 + " (pre-silicon)", "energy.update_pj": DAVIES_2018,
+        "energy.active_update_pj": DAVIES_2018 + " (81 pJ active update)",
+        "energy.tile_spike_pj": DAVIES_2018 + " (within-tile spike)",
+        "energy.hop_pj": DAVIES_2018 + ": 3.0-4.0 pJ per tile hop; midpoint taken",
     })
 _LOIHI2_BRIEF = "Intel, Loihi 2 technology brief (2021)"
 _LOIHI2 = Target(
     "loihi2", cores_per_chip=128, neurons_per_core=8192, synapses_per_core=65536,
-    fanin_axons_per_core=4096, fanout_edges_per_core=4096, weight_bits=9, threshold_bits=17,
-    membrane_bits=23, mesh=(8, 4), cores_per_tile=4, energy=_LOIHI1.energy,
+    fanin_axons_per_core=4096, fanout_edges_per_core=4096, weight_bits=LOIHI1["weight_bits"],
+    threshold_bits=17, membrane_bits=23, mesh=(8, 4), cores_per_tile=4, energy=_LOIHI1.energy,
     sources={
         "cores_per_chip": _LOIHI2_BRIEF + " (128 neuron cores)",
         "neurons_per_core": _LOIHI2_BRIEF + " (up to 8,192 neurons per core, 1M per chip)",

@@ -175,7 +175,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_gen(args) -> int:
-    from .rtl import write
+    from .hdl.rtl import write
     _check_output_dir(args.output, "-o")
     u = _unit(args)
     _check_pipeline(u, args.pipeline)
@@ -239,7 +239,7 @@ def cmd_verify(args) -> int:
           f"{n:,} vectors ({kind}); building and simulating...", file=sys.stderr, flush=True)
     try:
         r = rtl_sim.run(u, args.engine, v, pipeline=args.pipeline)
-    except (ValueError, rtl_sim.SimulatorMissing) as e:
+    except (ValueError, rtl_sim.ToolMissing) as e:
         raise CLIError(str(e)) from None
     except (RuntimeError, subprocess.CalledProcessError, SystemExit) as e:
         raise _rtl_failed(e, args.engine) from None

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from spikefp import pysim
-from spikefp.demo import mismatches, random_vectors
+from spikefp.verify.blockcheck import mismatches, random_vectors
 from spikefp.generators import BLOCKS
 
 PROFILES = ("default", "loihi")

@@ -4,6 +4,7 @@ The simulators are installed by ``make install``; a missing one fails these test
 """
 
 import subprocess
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -19,6 +20,32 @@ def test_combinational_unit_matches_reference_and_engine(sim):
     u = spikefp.unit("fp8e5m2.add")
     r = rtl_sim.run(u, sim, vectors.mixed(u.fmt, "add", 2000, seed=3))
     assert (r.vectors, r.mismatches) == (2256, 0), str(r)
+    cases = list(ET.parse(r.results_xml).getroot().iter("testcase"))
+    assert [c.get("name") for c in cases] == [f"fp8e5m2.add[rne,{sim}]"]
+
+
+def test_builds_go_to_the_cache_and_a_read_only_working_directory_works(tmp_path, monkeypatch):
+    cache, cwd = tmp_path / "cache", tmp_path / "ro"
+    cwd.mkdir()
+    cwd.chmod(0o555)
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("SPIKEFP_CACHE", str(cache))
+    u = spikefp.unit("fp8e4m3.min")
+    r = rtl_sim.run(u, "icarus", vectors.for_unit(u, 50, seed=1))
+    assert r.mismatches == 0 and list(cwd.iterdir()) == []
+    assert r.results_xml.startswith(str(cache / "rtl" / "icarus" / "netlist" / "fp8e4m3_min"))
+
+
+def test_a_failed_build_raises_one_clear_error(tmp_path, monkeypatch):
+    """Verilog that Icarus rejects: the error names the tool, the unit, the complaint and the log."""
+    monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
+    u = spikefp.unit("fp8e4m3.min")
+    monkeypatch.setattr(rtl_sim.rtl, "generate", lambda unit, pipeline, backend: ("module oops(;\n", {}))
+    with pytest.raises(rtl_sim.BuildError) as e:
+        rtl_sim.run(u, "icarus", vectors.for_unit(u, 10, seed=1))
+    msg = str(e.value)
+    assert msg.startswith("Icarus Verilog build of fp8e4m3_min failed: ") and "\n" not in msg
+    assert "syntax error" in msg and msg.endswith("build.log)")
 
 
 def test_pipelined_dynamic_unit_one_vector_per_clock():
@@ -62,7 +89,7 @@ def test_a_mutated_neuron_is_caught_by_engine_and_rtl(broken_unit, tmp_path):
 def test_a_mutated_neuron_is_caught_by_the_regression_summary(broken_unit, monkeypatch, tmp_path, capsys):
     broken, _, engine_report = broken_unit
     monkeypatch.setattr(regress, "unit", lambda name, dynamic=False: broken)
-    monkeypatch.setattr(rtl_sim, "BUILD_ROOT", tmp_path)
+    monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
     junit = tmp_path / "regress.xml"
     status = regress.main(["--formats", "fp8e5m2", "--ops", "add", "--modes", "rne", "--sims", "verilator",
                            "--n-pipelined", "200", "--jobs", "1", "--junit", str(junit)])
@@ -73,6 +100,10 @@ def test_a_mutated_neuron_is_caught_by_the_regression_summary(broken_unit, monke
     assert [row[4] for row in summary] == ["cocotb", "cocotb", "c++"]
     assert int(summary[0][6]) == int(summary[2][6]) == engine_report.mismatches
     assert "failure" in junit.read_text() and "RTL gave y=" in junit.read_text()
+    names = [case.get("name") for case in ET.parse(junit).getroot().iter("testcase")]
+    assert names == ["fp8e5m2.add[rne,p0,verilator,cocotb]", "fp8e5m2.add[rne,p3,verilator,cocotb]",
+                     "fp8e5m2.add[rne,p0,verilator,c++]"]
+    assert (tmp_path / "rtl" / "verilator").is_dir()          # builds went under SPIKEFP_CACHE
 
 
 def test_verilator_harness_streams_pipelined_dynamic_unit():

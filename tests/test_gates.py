@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spikefp import pysim
-from spikefp.demo import GATES, gate_netlist, gate_truth
+from spikefp.hdl.gatespec import GATES, gate_netlist, gate_truth
 from spikefp.hdl import Builder, Profile, gates
 
 # Pinned counts (neurons, depth), counted with the gate as an output port.
@@ -20,7 +20,7 @@ def test_gate_truth_table_and_count(name):
     net = gate_netlist(name)
     n_in = GATES[name][0]
     assert (net.stats()["neurons"], net.stats()["depth"]) == PINNED[name]
-    # Truth functions in demo.GATES are plain Python; check them against obvious formulas too.
+    # Truth functions in spikefp.hdl.gatespec.GATES are plain Python; check them against obvious formulas too.
     expected = [gate_truth(name, v) for v in range(1 << n_in)]
     assert [net.evaluate(x=v)["y"] for v in range(1 << n_in)] == expected
     got = pysim.compile(net).run(x=np.arange(1 << n_in, dtype=np.uint64))["y"].tolist()

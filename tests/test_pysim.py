@@ -103,7 +103,7 @@ def test_chunking_and_threads_do_not_change_results():
 
 
 def test_spike_counts_ignore_padding_vectors():
-    from spikefp.demo import gate_netlist
+    from spikefp.hdl.gatespec import gate_netlist
     sim = pysim.compile(gate_netlist("NOT"))       # fires on every 0 input, padding included
     out = sim.run(x=np.zeros(3, np.uint64), spikes=True)
     assert out["spikes"].tolist() == [3]

@@ -21,6 +21,8 @@ XML. Exit status 1 if any run mismatches or fails.
 >>> runs = plan(["fp8e5m2"], ["add"], ["icarus", "verilator"], 3, 20_000, 2_000)
 >>> len(runs), runs[0].label, runs[-1].label
 (10, 'fp8e5m2.add rne p0 icarus cocotb', 'fp8e5m2.add dynamic p0 verilator c++')
+>>> runs[-1].junit_name                  # the JUnit test case
+'fp8e5m2.add[dynamic,p0,verilator,c++]'
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ class Run:
     @property
     def label(self) -> str:
         return f"{self.fmt}.{self.op} {self.mode} p{self.pipeline} {self.sim} {self.driver}"
+
+    @property
+    def junit_name(self) -> str:
+        """The JUnit test name: the unit, then the run's mode, pipeline, simulator and driver."""
+        return f"{self.fmt}.{self.op}[{self.mode},p{self.pipeline},{self.sim},{self.driver}]"
 
     def cost(self) -> float:
         """A rough relative run time, to start the largest runs first."""
@@ -222,8 +229,7 @@ def _write_junit(path, rows, total, failures):
     suite = ET.Element("testsuite", name="spikefp-rtl-regression", tests=str(len(rows)),
                        failures=str(failures), time=f"{total:.1f}")
     for r, n, bad, dt, msg in rows:
-        case = ET.SubElement(suite, "testcase", classname=f"{r.fmt}.{r.op}",
-                             name=f"{r.mode}_p{r.pipeline}_{r.sim}_{r.driver}", time=f"{dt:.3f}")
+        case = ET.SubElement(suite, "testcase", classname="spikefp.regress", name=r.junit_name, time=f"{dt:.3f}")
         ET.SubElement(case, "system-out").text = f"{n} vectors"
         if bad:
             ET.SubElement(case, "error" if bad < 0 else "failure", message=msg or f"{bad} mismatches")

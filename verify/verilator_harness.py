@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import rtl
+from ..hdl import rtl
+from ..hdl.progress import phase
 from . import rtl_sim
 
 __all__ = ["run", "harness_source"]
@@ -88,9 +89,9 @@ int main(int argc, char** argv) {{
 
 def _build(unit, pipeline: int, build_root: Path | None) -> Path:
     """Compile (once per Verilog and harness text) and return the executable."""
-    rtl_sim.setup_simulator("verilator")
+    verilator = rtl_sim.setup_simulator("verilator")
     module = rtl.module_name(unit, pipeline)
-    build = (Path(build_root or rtl_sim.BUILD_ROOT) / "verilator-cxx" / module).resolve()
+    build = (Path(build_root or rtl_sim.default_build_root()) / "verilator-cxx" / module).resolve()
     build.mkdir(parents=True, exist_ok=True)
     text, _ = rtl.generate(unit, pipeline)
     inputs = list(unit.operands) + (["rm"] if unit.dynamic else [])
@@ -102,12 +103,13 @@ def _build(unit, pipeline: int, build_root: Path | None) -> Path:
         return exe
     (build / f"{module}.v").write_text(text)
     (build / "main.cpp").write_text(cpp)
-    cmd = ["verilator", "--cc", "--exe", "--build", "-Wno-fatal", "-Wno-lint", "--top-module", module,
-           "-j", str(os.cpu_count() or 1), "--Mdir", str(build / "obj"), "-o", f"V{module}",
-           str(build / f"{module}.v"), str(build / "main.cpp")]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode or not exe.exists():
-        raise RuntimeError(f"Verilator build of {module} failed:\n{(r.stdout + r.stderr)[-3000:]}")
+    args = ["--cc", "--exe", "--build", "-Wno-fatal", "-Wno-lint", "--top-module", module,
+            "-j", str(os.cpu_count() or 1), "--Mdir", str(build / "obj"), "-o", f"V{module}",
+            str(build / f"{module}.v"), str(build / "main.cpp")]
+    with phase(f"verilator build {module} (C++ harness)"):
+        verilator.build(module, args, build / "build.log")
+    if not exe.exists():
+        raise rtl_sim.BuildError(verilator.name, module, "no executable was produced", build / "build.log")
     stamp.write_text(digest)
     return exe
 
