@@ -46,7 +46,7 @@ test: install
 # The RTL regression: every operation and format, static RNE and dynamic, combinational and
 # pipelined, on Icarus and Verilator (summary table + build/regress.xml).
 regress: install
-	$(PY) -m spikefp.verify.regress
+	$(VENV)/bin/spikefp regress
 
 # The same on Icarus and Verilator for division, square root, comparisons, min/max, classify
 # and every conversion (10,000 vectors per unit, or every operand where there are <= 2^16).

@@ -41,6 +41,13 @@ def enabled() -> bool:
         return False
 
 
+def _columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
 @contextlib.contextmanager
 def phase(desc: str, total: int | None = None, unit: str = "it"):
     """A tqdm bar for one phase of work; ``bar.update(n)`` as it advances.
@@ -49,8 +56,12 @@ def phase(desc: str, total: int | None = None, unit: str = "it"):
     the caller waits on a subprocess.
     """
     from tqdm import tqdm
-    bar = tqdm(total=total, desc=desc, unit=unit, disable=not enabled(), file=sys.stderr,
-               leave=False, dynamic_ncols=True, mininterval=0.5)
+    show = enabled()
+    # Follow the terminal's width, except on one that reports 0 columns (a bare pty), where
+    # tqdm would draw nothing at all.
+    width = _columns() if show else 80
+    bar = tqdm(total=total, desc=desc, unit=unit, disable=not show, file=sys.stderr, leave=False,
+               dynamic_ncols=width > 0, ncols=None if width > 0 else 80, mininterval=0.5)
     stop = threading.Event()
     ticker = None
     if not bar.disable:

@@ -249,11 +249,11 @@ def cmd_verify(args) -> int:
 
 
 def cmd_regress(args) -> int:
-    from .verify.regress import main as regress_main
+    from .verify import regress
     try:
-        return regress_main(args.args)
-    except SystemExit as e:           # its argparse: --help (0) or a usage error (2), already printed
-        return e.code
+        return regress.run(args)
+    except (ValueError, regress.rtl_sim.ToolMissing) as e:
+        raise CLIError(str(e)) from None
 
 
 def cmd_eval(args) -> int:
@@ -393,9 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     vf.add_argument("--pipeline", type=_stages, default=0, help="register stages (0 up to the unit's depth)")
     vf.add_argument("--seed", type=_seed, default=0)
     vf.set_defaults(func=cmd_verify)
-    rg = sub.add_parser("regress", add_help=False, help="the RTL regression over operations, formats, modes and "
-                        "simulators (options: spikefp regress --help)")
-    rg.add_argument("args", nargs=argparse.REMAINDER)
+    from .verify.regress import add_arguments as regress_arguments
+    rg = command("regress", help="the RTL regression over operations, formats, modes and simulators")
+    regress_arguments(rg)
     rg.set_defaults(func=cmd_regress)
     d = command("demo", help="build, simulate and check the gates and integer blocks; print counts")
     d.add_argument("--vectors", type=_count, default=10_000, help="random vectors per block (default 10000)")
@@ -428,13 +428,10 @@ def main(argv=None) -> int:
     warnings.formatwarning = lambda message, *args, **kw: f"spikefp: warning: {message}\n"
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
-        if argv[:1] == ["regress"]:   # its options (and --help) belong to spikefp.verify.regress
-            args = argparse.Namespace(func=cmd_regress, args=argv[1:], quiet=False)
-        else:
-            try:
-                args = build_parser().parse_args(argv)
-            except SystemExit as e:       # --help, --version, or a usage error already printed
-                return e.code
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as e:       # --help, --version, or a usage error already printed
+            return e.code
         if args.quiet:
             set_quiet()
         status = args.func(args)

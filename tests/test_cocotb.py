@@ -91,8 +91,8 @@ def test_a_mutated_neuron_is_caught_by_the_regression_summary(broken_unit, monke
     monkeypatch.setattr(regress, "unit", lambda name, dynamic=False: broken)
     monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
     junit = tmp_path / "regress.xml"
-    status = regress.main(["--formats", "fp8e5m2", "--ops", "add", "--modes", "rne", "--sims", "verilator",
-                           "--n-pipelined", "200", "--jobs", "1", "--junit", str(junit)])
+    status = regress.main(["--formats", "fp8e5m2", "--ops", "add", "--modes", "rne", "--engines", "verilator",
+                           "--vectors-pipelined", "200", "--jobs", "1", "--junit", str(junit)])
     out = capsys.readouterr().out
     assert status == 1
     assert f"{engine_report.mismatches} mismatches; first: vector " in out     # the exhaustive runs

@@ -1,14 +1,14 @@
 """The RTL regression: operations x formats x {static RNE, dynamic} x {combinational, pipelined}
 on Icarus and Verilator, each run checked against the IEEE reference and the exact engine.
 
-    python -m spikefp.verify.regress [--sims icarus verilator] [--formats ...] [--ops ...]
-                                     [--conversions] [--modes rne dynamic] [--n 20000]
-                                     [--n-pipelined 2000] [--pipeline 3] [--jobs 2]
-                                     [--no-exhaustive] [--junit build/regress.xml]
+    spikefp regress [--engines icarus verilator] [--formats ...] [--ops ...]
+                    [--conversions] [--modes rne dynamic] [--vectors 20000]
+                    [--vectors-pipelined 2000] [--pipeline 3] [--jobs 2]
+                    [--no-exhaustive] [--junit build/regress.xml]
 
-Every unit runs the cocotb testbench on each simulator: ``--n`` boundary-weighted and random
+Every unit runs the cocotb testbench on each simulator: ``--vectors`` boundary-weighted and random
 vectors (plus the special values) combinational, or every operand tuple where there are at
-most 2^16 (8-bit formats; rm cycling through its 8 codes when dynamic), and ``--n-pipelined``
+most 2^16 (8-bit formats; rm cycling through its 8 codes when dynamic), and ``--vectors-pipelined``
 streamed one per clock into the pipelined module. Units that never round (comparisons,
 min/max, classify, exact conversions) run once, without a mode. On Verilator, 8-bit formats
 (and 16-bit one-operand units) also run exhaustively (every operand tuple, and for dynamic units every one of them under
@@ -172,29 +172,33 @@ def execute(r: Run) -> tuple[Run, int, int, float, str]:
     return r, n, bad, time.perf_counter() - t, msg
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="spikefp regress", description=__doc__.splitlines()[0])
-    ap.add_argument("--sims", nargs="+", default=list(rtl_sim.SIMULATORS), choices=rtl_sim.SIMULATORS)
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The regression's options, on ``spikefp regress`` or on this module's own parser."""
+    ap.add_argument("--engines", nargs="+", default=list(rtl_sim.SIMULATORS), choices=rtl_sim.SIMULATORS,
+                    help="RTL simulators (default: both)")
     ap.add_argument("--formats", nargs="+", default=list(FORMATS), choices=list(FORMATS))
     ap.add_argument("--ops", nargs="*", default=list(CORE_OPS), choices=list(OPERATIONS),
                     help=f"operations (default: {' '.join(CORE_OPS)})")
     ap.add_argument("--modes", nargs="+", default=["rne", "dynamic"], choices=["rne", "dynamic"],
                     help="static round-to-nearest-even units, dynamic-rm units, or both")
-    ap.add_argument("--vectors", "--n", dest="n", type=int, default=20_000,
-                    help="vectors beyond the specials per combinational run")
-    ap.add_argument("--n-pipelined", type=int, default=2_000, help="vectors beyond the specials per pipelined run")
+    ap.add_argument("--vectors", type=int, default=20_000, help="vectors beyond the specials per combinational run")
+    ap.add_argument("--vectors-pipelined", type=int, default=2_000,
+                    help="vectors beyond the specials per pipelined run")
     ap.add_argument("--conversions", action="store_true",
                     help="also every conversion between the formats and i32 u32 i64 u64")
     ap.add_argument("--pipeline", type=int, default=3, help="register stages of the pipelined runs (0: none)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")
     ap.add_argument("--no-exhaustive", action="store_true", help="skip the exhaustive 8-bit Verilator runs")
-    ap.add_argument("--junit", default=os.path.join("build", "regress.xml"))
-    args = ap.parse_args(argv)
-    if args.pipeline < 0 or args.n < 1 or args.n_pipelined < 1 or args.jobs < 1:
-        ap.error("--vectors, --n-pipelined and --jobs must be positive, --pipeline non-negative")
-    runs = plan(args.formats, args.ops, args.sims, args.pipeline, args.n, args.n_pipelined,
+    ap.add_argument("--junit", default=os.path.join("build", "regress.xml"), help="JUnit XML report")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the regression ``add_arguments`` describes; ValueError for impossible options."""
+    if args.pipeline < 0 or args.vectors < 1 or args.vectors_pipelined < 1 or args.jobs < 1:
+        raise ValueError("--vectors, --vectors-pipelined and --jobs must be positive, --pipeline non-negative")
+    runs = plan(args.formats, args.ops, args.engines, args.pipeline, args.vectors, args.vectors_pipelined,
                 not args.no_exhaustive, args.modes, args.conversions)
-    for sim in args.sims:
+    for sim in args.engines:
         rtl_sim.setup_simulator(sim)       # fail loudly before any work if a simulator is missing
     print(f"{len(runs)} runs on {args.jobs} worker(s)", flush=True)
     rows = []
@@ -241,3 +245,13 @@ def _write_junit(path, rows, total, failures):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def main(argv=None) -> int:
+    """``python -m spikefp.verify.regress`` (the same as ``spikefp regress``)."""
+    ap = argparse.ArgumentParser(prog="spikefp regress", description=__doc__.splitlines()[0])
+    add_arguments(ap)
+    try:
+        return run(ap.parse_args(argv))
+    except ValueError as e:
+        ap.error(str(e))
