@@ -41,7 +41,7 @@ demo: install
 	$(VENV)/bin/spikefp demo
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 # The RTL regression: every operation and format, static RNE and dynamic, combinational and
 # pipelined, on Icarus and Verilator (summary table + build/regress.xml).
