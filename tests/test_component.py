@@ -15,37 +15,15 @@ from spikefp.hdl.component import FLAGS_LAYOUT, float_layout
 from spikefp.generators.fpformat import FPFormat
 from spikefp.verify import check, reference, vectors
 
+from amaranth_sim import drive
+
 FLAG_NAMES = ("nx", "uf", "of", "dz", "nv")     # bit 0 .. bit 4 of the flags port
 
 
 def simulate(dut: FPUnit, ops: dict, rm=None) -> list:
-    """Drive one vector per clock (per delay when combinational); the (y, flags) values read back."""
-    n, lat = len(ops["a"]), dut.latency
-    got = []
-
-    async def bench(ctx):
-        for i in range(n + lat):
-            if i < n:
-                for k in dut.unit.operands:
-                    port = getattr(dut, k)
-                    raw = int(ops[k][i])
-                    ctx.set(port, port.shape().from_bits(raw) if isinstance(port, data.View) else raw)
-                if rm is not None:
-                    ctx.set(dut.rm, int(rm[i]))
-            if lat:
-                await ctx.tick()
-                if i >= lat - 1 and len(got) < n:
-                    got.append((ctx.get(dut.y), ctx.get(dut.flags)))
-            else:
-                await ctx.delay(1e-9)
-                got.append((ctx.get(dut.y), ctx.get(dut.flags)))
-
-    sim = Simulator(dut)
-    if lat:
-        sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    return got
+    """The (y, flags) values of ``dut`` on the operands ``ops`` (and ``rm`` codes)."""
+    inputs = {k: ops[k] for k in dut.unit.operands} | ({} if rm is None else {"rm": rm})
+    return drive(dut, inputs, len(ops["a"]), dut.latency)
 
 
 def assert_fields(fmt, got_y, got_flags, want_y: int, want_flags: int):

@@ -4,38 +4,13 @@ import json
 
 import numpy as np
 import pytest
-from amaranth import Module
-from amaranth.sim import Simulator
 
 import spikefp
 from spikefp.hdl import rtl
 from spikefp.hdl.elaborate import NetlistComponent
-from spikefp.verify import check, reference, tools, vectors
+from spikefp.verify import check, tools, vectors
 
-
-def simulate(dut, inputs: dict, n: int, latency: int):
-    """Drive one vector per clock (or per delay when combinational); collect y and flags."""
-    got = []
-
-    async def bench(ctx):
-        for i in range(n + latency):
-            if i < n:
-                for k, v in inputs.items():
-                    ctx.set(getattr(dut, k), int(v[i]))
-            if latency:
-                await ctx.tick()
-                if i >= latency - 1 and len(got) < n:
-                    got.append((ctx.get(dut.y), ctx.get(dut.flags)))
-            else:
-                await ctx.delay(1e-9)
-                got.append((ctx.get(dut.y), ctx.get(dut.flags)))
-
-    sim = Simulator(dut)
-    if latency:
-        sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    return got
+from amaranth_sim import drive
 
 
 @pytest.mark.parametrize("pipeline", [0, 1, 3])
@@ -44,7 +19,7 @@ def test_component_matches_reference_combinational_and_pipelined(pipeline):
     v = vectors.mixed(u.fmt, "mul", 200, seed=1)
     rm = np.arange(len(v["a"])) % 8
     ey, ef = check.expected(u, v, rm)
-    got = simulate(NetlistComponent(u.netlist, pipeline), {"a": v["a"], "b": v["b"], "rm": rm}, len(ey), pipeline)
+    got = drive(NetlistComponent(u.netlist, pipeline), {"a": v["a"], "b": v["b"], "rm": rm}, len(ey), pipeline)
     assert got == [(int(y), int(f)) for y, f in zip(ey, ef)]
 
 
