@@ -7,7 +7,7 @@ through Yosys), with the cold build time (fresh build directory); and the Verila
 driven from C++ (`spikefp.verify.verilator_harness`, used for exhaustive 8-bit runs).
 Every run is checked against the reference and the exact engine (0 mismatches expected).
 
-    python benchmarks/rtl_throughput.py [--n 5000] [--n-slow 100] [--backends netlist amaranth]
+    python benchmarks/rtl_throughput.py [--vectors 5000] [--vectors-slow 100] [--backends netlist amaranth]
 """
 
 import argparse
@@ -25,8 +25,8 @@ from spikefp.verify import check, rtl_sim, vectors, verilator_harness
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=5000, help="vectors per run (beyond the specials)")
-    ap.add_argument("--n-slow", type=int, default=100,
+    ap.add_argument("--vectors", type=int, default=5000, help="vectors per run (beyond the specials)")
+    ap.add_argument("--vectors-slow", type=int, default=100,
                     help="vectors per Icarus run of the amaranth back-end (tens of vectors per second)")
     ap.add_argument("--backends", nargs="+", default=["netlist", "amaranth"], choices=["netlist", "amaranth"])
     args = ap.parse_args(argv)
@@ -34,7 +34,7 @@ def main(argv=None):
     ok = True
     for name in ("fp32.add", "fp64.mul"):
         u = spikefp.unit(name)
-        v = vectors.mixed(u.fmt, u.op, args.n, seed=1)
+        v = vectors.mixed(u.fmt, u.op, args.vectors, seed=1)
         ey, ef = check.expected(u, v)
         sim = pysim.compile(u.netlist)
         sim.run(**v)
@@ -56,7 +56,7 @@ def main(argv=None):
             print(f"{name:9s} {'verilator C++ driver':22s} {len(y):8,d} {build:8.1f} {rate:11,.0f} {bad:10d}", flush=True)
             for backend in args.backends:
                 for s in rtl_sim.SIMULATORS:
-                    k = args.n_slow if (s, backend) == ("icarus", "amaranth") else len(v["a"])
+                    k = args.vectors_slow if (s, backend) == ("icarus", "amaranth") else len(v["a"])
                     part = {key: col[-k:] for key, col in v.items()}
                     r = rtl_sim.run(u, s, part, build_root=Path(tmp), backend=backend,
                                     expected=(ey[-k:], ef[-k:]))
