@@ -60,8 +60,10 @@ def phase(desc: str, total: int | None = None, unit: str = "it"):
     # Follow the terminal's width, except on one that reports 0 columns (a bare pty), where
     # tqdm would draw nothing at all.
     width = _columns() if show else 80
+    # Without a total there is nothing to count: show the phase and its elapsed time only.
+    fmt = "{desc}: {elapsed}" if total is None else None
     bar = tqdm(total=total, desc=desc, unit=unit, disable=not show, file=sys.stderr, leave=False,
-               dynamic_ncols=width > 0, ncols=None if width > 0 else 80, mininterval=0.5)
+               dynamic_ncols=width > 0, ncols=None if width > 0 else 80, mininterval=0.5, bar_format=fmt)
     stop = threading.Event()
     ticker = None
     if not bar.disable:
