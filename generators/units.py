@@ -32,11 +32,7 @@ from .fpcommon import dynamic_modes, static_modes
 from .fpformat import INT_FORMATS, FPFormat, IntFormat, ROUNDING_MODES, get_format, get_int_format
 from .registry import CONVERSION, OPERATIONS, Operation, operation, show
 
-__all__ = ["Unit", "unit", "parse_unit_name", "format_by_name", "OPERATIONS", "CONVERSION", "PARAMS"]
-
-# operation -> {parameter: allowed values, the default first}: a read-only view of the registry
-PARAMS = {name: {p.name: (p.default,) + tuple(c for c in p.choices if c != p.default) for p in op.params}
-          for name, op in OPERATIONS.items() if op.params}
+__all__ = ["Unit", "unit", "parse_unit_name", "format_by_name", "OPERATIONS", "CONVERSION"]
 
 
 def format_by_name(name: str):
