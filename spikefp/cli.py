@@ -34,6 +34,7 @@ import os
 import sys
 
 from . import __version__
+from .evaluate import excerpt as _excerpt
 
 __all__ = ["main", "EXIT_STATUS"]
 
@@ -48,11 +49,6 @@ progress bars go to stderr when it is a terminal; --quiet silences them"""
 
 class CLIError(Exception):
     """A user error: printed as ``spikefp: error: ...`` with exit status 2."""
-
-
-def _excerpt(text: str, limit: int = 20) -> str:
-    """At most ``limit`` characters of a user's token: an error never echoes megabytes."""
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _parse_param(text: str) -> tuple[str, object]:

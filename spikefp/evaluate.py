@@ -22,7 +22,7 @@ from . import pysim
 from .generators.fpformat import rm_code
 from .hdl.progress import phase
 
-__all__ = ["EvalError", "parse_lines", "evaluate_lines"]
+__all__ = ["EvalError", "excerpt", "parse_lines", "evaluate_lines"]
 
 BATCH = 1 << 16
 _HEX = re.compile(r"[0-9A-Fa-f]+")        # re's [0-9] is ASCII; str.isdigit would take '٣'
@@ -32,7 +32,7 @@ class EvalError(ValueError):
     """A malformed input line: the message names the line."""
 
 
-def _excerpt(text: str, limit: int = 20) -> str:
+def excerpt(text: str, limit: int = 20) -> str:
     """At most ``limit`` characters of a token or line: an error never echoes megabytes."""
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -62,14 +62,14 @@ def parse_lines(unit, lines) -> dict[str, np.ndarray]:
                 continue
             if len(fields) < n_ops:
                 raise EvalError(f"line {lineno}: {unit.name} takes {n_ops} operands, got {len(fields)}: "
-                                f"{_excerpt(line.strip(), 40)!r}")
+                                f"{excerpt(line.strip(), 40)!r}")
             for j, tok in enumerate(fields[:n_ops]):
                 if not _HEX.fullmatch(tok):
-                    raise EvalError(f"line {lineno}: malformed hex operand {_excerpt(tok)!r} (ASCII hex digits "
-                                    f"only): {_excerpt(line.strip(), 40)!r}")
+                    raise EvalError(f"line {lineno}: malformed hex operand {excerpt(tok)!r} (ASCII hex digits "
+                                    f"only): {excerpt(line.strip(), 40)!r}")
                 # Significant digits first: a megabyte-long token is refused without converting it.
                 if (len(tok.lstrip("0")) - 1) * 4 >= width or int(tok, 16) >> width:
-                    raise EvalError(f"line {lineno}: operand {_excerpt(tok)!r} is wider than "
+                    raise EvalError(f"line {lineno}: operand {excerpt(tok)!r} is wider than "
                                     f"{unit.fmt.name}'s {width} bits")
                 cols[j].append(int(tok, 16))
     return {name: np.array(c, dtype=np.uint64) for name, c in zip(unit.operands, cols)}
