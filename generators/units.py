@@ -25,9 +25,10 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from ..hdl import Builder, Netlist, Profile, get_profile
+from . import floatio
 from .fpcommon import dynamic_modes, static_modes
 from .fpformat import INT_FORMATS, FPFormat, IntFormat, ROUNDING_MODES, get_format, get_int_format
 from .registry import CONVERSION, OPERATIONS, Operation, operation, show
@@ -66,12 +67,14 @@ def parse_unit_name(name: str):
     return f, op
 
 
-@dataclass
+@dataclass(frozen=True)
 class Unit:
     """One floating-point unit: its options and (built on first use) its netlist.
 
     ``params`` holds the parameters that differ from their defaults, coerced to their types
     (`unit` canonicalizes them), so equal units have equal ``params`` and module names.
+    Frozen: `unit` hands the same instance to every caller asking for the same unit, with
+    its netlist and compiled simulator built once.
     """
 
     name: str
@@ -152,16 +155,69 @@ class Unit:
         b.output("flags", flags.bits())
         return b.build()
 
+    def __hash__(self):
+        return hash((self.name, self.rm, self.dynamic, self.profile, tuple(self.params.items())))
+
     def stats(self) -> dict[str, int]:
         return self.netlist.stats()
+
+    @cached_property
+    def sim(self):
+        """The netlist compiled for the exact engine (`spikefp.pysim.compile`), built once."""
+        from ..pysim import compile
+        return compile(self.netlist)
+
+    @cached_property
+    def _plan(self) -> floatio.Plan:
+        return floatio.Plan(self)
+
+    def __call__(self, *operands, rm=None, flags: bool = False):
+        """The unit on numpy arrays or torch tensors of its format (`spikefp.generators.floatio`).
+
+        Operands broadcast like numpy; the result has their kind, shape and dtype (torch:
+        device): bool for comparisons, uint16 for ``classify``, the target's dtype for
+        conversions. ``flags=True`` returns ``(y, flags)``, flags as uint8 (NV DZ OF UF NX =
+        0x10 0x08 0x04 0x02 0x01). ``rm`` drives a dynamic unit: a mode name, a RISC-V code
+        0-7, or an array of codes that broadcasts with the operands. Custom formats take and
+        return unsigned bit patterns.
+
+        >>> import numpy as np, spikefp
+        >>> add = spikefp.unit("fp16.add", dynamic=True)
+        >>> one, tiny = np.float16(1), np.float16(2.0 ** -24)    # 1 + the smallest subnormal
+        >>> add(one, tiny, rm=np.array([0, 3]))                    # rne, rup
+        array([1.   , 1.001], dtype=float16)
+        >>> y, flags = add(np.float16([[1], [2]]), np.float16([0, 1e-3, -3]), rm="rdn", flags=True)
+        >>> y.shape, flags.tolist()
+        ((2, 3), [[0, 1, 0], [0, 1, 0]])
+        """
+        return floatio.call(self._plan, operands, rm, flags)
 
 
 def unit(name: str, rm: str = "rne", dynamic: bool = False, profile: str = "default", **params) -> Unit:
     """The unit ``<format>.<operation>`` for rounding mode ``rm`` (or a dynamic ``rm`` port).
 
     ``params`` are the operation's parameters (`spikefp.generators.registry`), coerced to
-    their types: ``saturate=True``, ``saturate=1`` and ``saturate="true"`` are one unit.
+    their types: ``saturate=True``, ``saturate=1`` and ``saturate="true"`` are one unit,
+    and the same `Unit` instance (so its netlist and simulator are built once).
     """
+    try:
+        return _unit_cached(name, rm, dynamic, profile, **params)
+    except TypeError:                   # an unhashable argument: no cache (and a clear error below)
+        return _canonical_unit(*_canonical(name, rm, dynamic, profile, params))
+
+
+@lru_cache(maxsize=1024, typed=True)   # typed: saturate=1.0 must not hit saturate=1's entry
+def _unit_cached(name, rm, dynamic, profile, **params) -> Unit:
+    return _canonical_unit(*_canonical(name, rm, dynamic, profile, params))
+
+
+@lru_cache(maxsize=None)
+def _canonical_unit(name, f, op, rm, dynamic, prof, canonical: tuple) -> Unit:
+    return Unit(name, f, op, rm, dynamic, prof, dict(canonical))
+
+
+def _canonical(name, rm, dynamic, profile, params) -> tuple:
+    """The checked, canonical arguments of `Unit` (``params`` as sorted items, hashable)."""
     f, op = parse_unit_name(name)
     if rm not in ROUNDING_MODES:
         raise ValueError(f"unknown rounding mode {rm!r}; modes: {', '.join(ROUNDING_MODES)}")
@@ -171,7 +227,7 @@ def unit(name: str, rm: str = "rne", dynamic: bool = False, profile: str = "defa
         canonical = operation(op).canonical(params, f, target)
     except ValueError as e:
         raise ValueError(f"{f.name}.{op}: {e}") from None
-    u = Unit(f"{f.name}.{op}", f, op, rm, bool(dynamic), prof, canonical)
-    if not u.rounds and (dynamic or rm != "rne"):
-        raise ValueError(f"{u.name} never rounds: it takes no rounding mode (drop --rm/--dynamic)")
-    return u
+    name = f"{f.name}.{op}"
+    if not operation(op).rounds_for(f, target) and (dynamic or rm != "rne"):
+        raise ValueError(f"{name} never rounds: it takes no rounding mode (drop --rm/--dynamic)")
+    return name, f, op, rm, bool(dynamic), prof, tuple(canonical.items())
