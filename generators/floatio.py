@@ -79,6 +79,7 @@ class Plan:
 
     def __init__(self, unit):
         self.unit = unit
+        self.ports = tuple(unit.operands)      # (resolving them through the registry costs µs per call)
         src, res = unit.fmt, unit.target or unit.fmt
         self.bits = isinstance(src, FPFormat) and src.name not in DTYPES
         self.operand = DTYPES.get(src.name) or _bits_name(src.width)
@@ -162,14 +163,14 @@ def _rm_code(plan: Plan, rm, kind: str):
 
 def call(plan: Plan, operands: tuple, rm=None, flags: bool = False):
     """``plan.unit`` on ``operands`` (see `Unit.__call__`)."""
-    u = plan.unit
-    if len(operands) != len(u.operands):
-        raise ValueError(f"{u.name} takes {len(u.operands)} operand{'s' * (len(u.operands) > 1)} "
-                         f"({', '.join(u.operands)}), got {len(operands)}")
+    u, names = plan.unit, plan.ports
+    if len(operands) != len(names):
+        raise ValueError(f"{u.name} takes {len(names)} operand{'s' * (len(names) > 1)} "
+                         f"({', '.join(names)}), got {len(operands)}")
     if _is_tensor(operands[0]):
         return _call_torch(plan, operands, rm, flags)
     ports = {}
-    for port, x in zip(u.operands, operands):
+    for port, x in zip(plan.ports, operands):
         if type(x) is not np.ndarray:
             if not isinstance(x, (np.ndarray, np.generic)):
                 raise _kind_error(plan, port, x, False)
@@ -191,7 +192,7 @@ def _call_torch(plan: Plan, operands: tuple, rm, flags: bool):
     operand, result, port_dtype = plan.torch()
     device = operands[0].device
     ports = {}
-    for port, x in zip(u.operands, operands):
+    for port, x in zip(plan.ports, operands):
         if not isinstance(x, torch.Tensor):
             raise _kind_error(plan, port, x, True)
         if x.dtype != operand:

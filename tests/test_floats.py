@@ -40,6 +40,7 @@ TORCH_FP32_SQRT = {"sqrt": lambda x: torch.sqrt(x.double()).float()}
 DTYPE = {"fp16": np.float16, "fp32": np.float32, "fp64": np.float64, "bf16": ml_dtypes.bfloat16,
          "fp8e4m3": ml_dtypes.float8_e4m3fn, "fp8e5m2": ml_dtypes.float8_e5m2}
 TORCH_DTYPE = {"fp32": torch.float32, "bf16": torch.bfloat16}
+TORCH_FP8 = {"fp8e4m3": torch.float8_e4m3fn, "fp8e5m2": torch.float8_e5m2}
 UINT = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
 CASES = [("numpy", "fp16"), ("numpy", "fp32"), ("numpy", "fp64"), ("ml_dtypes", "bf16"),
          ("ml_dtypes", "fp8e4m3"), ("ml_dtypes", "fp8e5m2"), ("torch", "fp32"), ("torch", "bf16")]
@@ -187,6 +188,19 @@ def test_torch_kind_dtype_device_shape():
     assert flags[2, 3].item() == 0x05                   # 6e38 overflows bf16: OF | NX
     lt = spikefp.unit("fp32.lt")(torch.tensor([1.0, 2.0]).t(), torch.tensor(1.5))
     assert lt.dtype == torch.bool and lt.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("fmt", ["fp8e4m3", "fp8e5m2"])
+def test_torch_fp8_and_integer_tensors(fmt):
+    """torch float8 tensors (which have no CPU arithmetic to compare with) give the bits of the
+    ml_dtypes path on all 65,536 pairs; unsigned integer tensors feed conversions."""
+    a, b = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8))
+    u = spikefp.unit(f"{fmt}.mul")
+    t = u(torch.from_numpy(a).view(TORCH_FP8[fmt]), torch.from_numpy(b).view(TORCH_FP8[fmt]))
+    assert t.dtype == TORCH_FP8[fmt] and t.shape == (256, 256)
+    assert np.array_equal(t.view(torch.uint8).numpy(), u(a.view(DTYPE[fmt]), b.view(DTYPE[fmt])).view(np.uint8))
+    y = spikefp.unit("u64.to_fp64")(torch.tensor([2**63 + 5, 3], dtype=torch.uint64))
+    assert y.dtype == torch.float64 and y.tolist() == [2.0**63, 3.0]
 
 
 def test_flags_numpy():
