@@ -199,7 +199,7 @@ def _call_torch(plan: Plan, operands: tuple, rm, flags: bool):
             raise _dtype_error(plan, port, str(x.dtype), str(operand), not (x.is_floating_point() or x.is_complex()))
         if x.device != device:
             raise ValueError(f"{u.name}: operands are on different devices ({device} and {x.device})")
-        ports[port] = x.detach().view(port_dtype)
+        ports[port] = (x.detach() if x.requires_grad else x).view(port_dtype)
     code = _rm_code(plan, rm, "torch")
     if code is not None:
         ports["rm"] = (torch.tensor(code, dtype=torch.uint8, device=device) if isinstance(code, int)
@@ -218,6 +218,8 @@ def _run_bits(sim_owner, ports: dict, device) -> dict:
     the CPU for others).
     """
     import torch
-    arrays = {k: v.cpu().numpy().view(_NP_PORT[v.element_size()]) for k, v in ports.items()}
-    out = sim_owner.sim.run(**arrays)
-    return {k: torch.from_numpy(v.view(_NP_SIGNED[v.itemsize])).to(device) for k, v in out.items()}
+    if device.type != "cpu":
+        ports = {k: v.cpu() for k, v in ports.items()}
+    out = sim_owner.sim.run(**{k: v.numpy().view(_NP_PORT[v.element_size()]) for k, v in ports.items()})
+    out = {k: torch.from_numpy(v.view(_NP_SIGNED[v.itemsize])) for k, v in out.items()}
+    return out if device.type == "cpu" else {k: v.to(device) for k, v in out.items()}
