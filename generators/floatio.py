@@ -60,7 +60,11 @@ def numpy_dtype(name: str) -> np.dtype:
     """
     if hasattr(np, name):
         return np.dtype(name)
-    import ml_dtypes
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ValueError(f"{name} arrays in numpy need ml_dtypes (pip install ml_dtypes), "
+                         f"or pass torch tensors") from None
     return np.dtype(getattr(ml_dtypes, name))
 
 
@@ -89,14 +93,21 @@ class Plan:
             self.result = "uint16"
         else:
             self.result = DTYPES.get(res.name) or _bits_name(res.width)
-        self.np_operand, self.np_result = numpy_dtype(self.operand), numpy_dtype(self.result)
-        self._torch = None
+        self.port_bytes = int(_bits_name(src.width)[4:]) // 8
+        self._numpy = self._torch = None
+
+    # The dtypes of each library are looked up on first use: a torch user needs no ml_dtypes.
+    def numpy(self):
+        """(operand dtype, result dtype) in numpy."""
+        if self._numpy is None:
+            self._numpy = numpy_dtype(self.operand), numpy_dtype(self.result)
+        return self._numpy
 
     def torch(self):
-        """(operand dtype, result dtype, port dtype of the operands) in torch, on first use."""
+        """(operand dtype, result dtype, port dtype of the operands) in torch."""
         if self._torch is None:
             self._torch = (torch_dtype(self.operand), torch_dtype(self.result),
-                           torch_dtype(_TORCH_PORT[self.np_operand.itemsize]))
+                           torch_dtype(_TORCH_PORT[self.port_bytes]))
         return self._torch
 
 
@@ -169,20 +180,21 @@ def call(plan: Plan, operands: tuple, rm=None, flags: bool = False):
                          f"({', '.join(names)}), got {len(operands)}")
     if _is_tensor(operands[0]):
         return _call_torch(plan, operands, rm, flags)
+    operand, result = plan.numpy()
     ports = {}
     for port, x in zip(plan.ports, operands):
         if type(x) is not np.ndarray:
             if not isinstance(x, (np.ndarray, np.generic)):
                 raise _kind_error(plan, port, x, False)
             x = np.asarray(x)
-        if x.dtype != plan.np_operand:
+        if x.dtype != operand:
             raise _dtype_error(plan, port, str(x.dtype), plan.operand, x.dtype.kind in "iu")
         ports[port] = x.view(_NP_PORT[x.itemsize])
     code = _rm_code(plan, rm, "numpy")
     if code is not None:
         ports["rm"] = np.asarray(code, np.uint8) if isinstance(code, int) else code
     out = u.sim.run(**ports)
-    y = out["y"].view(plan.np_result)
+    y = out["y"].view(result)
     return (y, out["flags"]) if flags else y
 
 
