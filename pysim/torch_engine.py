@@ -40,7 +40,9 @@ _FNS = (torch.bitwise_and, torch.bitwise_or, torch.bitwise_xor)
 _POW = [1 << j for j in range(63)] + [-(1 << 63)]
 _CPU_BUDGET = 1 << 28      # bytes of rows per chunk on the CPU (more only adds page faults)
 _CUDA_BUDGET = 1 << 32
-_PACK_BUDGET = 1 << 25     # bytes of the (bits, words, 64) temporaries of packing
+_SMALL_WORDS = 64          # up to this many words, pack with a few broadcast calls instead of a transpose
+# Masks of the 64x64 bit-matrix transpose (Hacker's Delight 7-3): the bits c with c & j == 0.
+_TMASKS = [(j, sum(1 << c for c in range(64) if not c & j)) for j in (32, 16, 8, 4, 2, 1)]
 
 
 def torch_port_dtype(width: int) -> torch.dtype:
@@ -162,23 +164,22 @@ class TorchSim:
     def _pack(self, v: torch.Tensor, width: int, out: torch.Tensor) -> None:
         """Bit planes ``(width, words)`` of int64 values ``v`` (at most ``64 * words``) into ``out``."""
         words = out.shape[1]
-        p = torch.zeros(words * 64, dtype=torch.int64, device=self.device)
-        p[:len(v)] = v
-        p = p.view(words, 64)
-        step = max(1, _PACK_BUDGET // (8 * 64 * width))
-        for s in range(0, words, step):
-            bits = (p[s:s + step].unsqueeze(0) >> self._shifts[:width, None, None]) & 1
-            out[:, s:s + step] = (bits * self._pow).sum(-1)
+        p = torch.zeros((words, 64), dtype=torch.int64, device=self.device)
+        p.view(-1)[:len(v)] = v
+        if words > _SMALL_WORDS:
+            out.copy_(_transpose64(p).T[:width])
+        else:           # few calls for small batches: bit k of value j, times 2**j, summed over j
+            out.copy_(((p.unsqueeze(0) >> self._shifts[:width, None, None] & 1) * self._pow).sum(-1))
 
     def _unpack(self, planes: torch.Tensor, n: int) -> torch.Tensor:
         """Inverse of `_pack`: ``n`` int64 values (two's complement bit patterns)."""
         width, words = planes.shape
-        vals = torch.empty((words, 64), dtype=torch.int64, device=self.device)
-        step = max(1, _PACK_BUDGET // (8 * 64 * width))
-        for s in range(0, words, step):
-            bits = (planes[:, s:s + step].unsqueeze(-1) >> self._shifts) & 1
-            vals[s:s + step] = (bits * self._pow[:width, None, None]).sum(0)
-        return vals.view(-1)[:n]
+        if words > _SMALL_WORDS:
+            blocks = torch.zeros((words, 64), dtype=torch.int64, device=self.device)
+            blocks[:, :width] = planes.T
+            return _transpose64(blocks).view(-1)[:n]
+        bits = planes.unsqueeze(-1) >> self._shifts & 1
+        return (bits * self._pow[:width, None, None]).sum(0).view(-1)[:n]
 
     # -- inputs ------------------------------------------------------------------------
     def _input(self, name: str, width: int, value) -> tuple[torch.Tensor, bool]:
@@ -295,3 +296,16 @@ def _popcount(x: torch.Tensor) -> torch.Tensor:
         half = (half + (half >> 8) + (half >> 16) + (half >> 24)) & 0xFF
         total = half if total is None else total + half
     return total
+
+
+def _transpose64(x: torch.Tensor) -> torch.Tensor:
+    """Transpose each row of ``x`` (words, 64) as a 64x64 bit matrix, in place: bit c of
+    element r becomes bit r of element c. Every mask clears the bits an arithmetic shift fills."""
+    words = x.shape[0]
+    for j, m in _TMASKS:
+        blocks = x.view(words, 64 // (2 * j), 2, j)
+        lo, hi = blocks[:, :, 0], blocks[:, :, 1]
+        t = ((lo >> j) ^ hi) & m
+        hi ^= t
+        lo ^= t << j
+    return x
