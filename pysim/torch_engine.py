@@ -144,7 +144,7 @@ class TorchSim:
         self.nrows = total
         self.levels: list[_Level] = []
         cuts = np.flatnonzero(np.diff(depth)) + 1
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(depth)]):
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(depth)]) if len(depth) else ():
             kcuts = np.flatnonzero(np.diff(kind[lo:hi])) + 1
             calls = [(int(kind[lo + s]), base + lo + int(s), int(e - s))
                      for s, e in zip(np.r_[0, kcuts], np.r_[kcuts, hi - lo])]
