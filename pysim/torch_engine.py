@@ -207,8 +207,7 @@ class TorchSim:
         if width < 64 and arr.size and int(arr.max()) >> width:
             bad = int(arr.flat[np.argmax(arr.ravel() >> np.uint64(width) != 0)])
             raise ValueError(f"run(): input {name} value {bad:#x} does not fit its {width} bits")
-        arr = np.ascontiguousarray(arr)
-        if not arr.flags.writeable:
+        if not (arr.flags.c_contiguous and arr.flags.writeable):
             arr = arr.copy()
         return torch.from_numpy(arr.view(np.int64)).to(self.device), False
 
