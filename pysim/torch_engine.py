@@ -22,6 +22,7 @@ tensor([0, 1], dtype=torch.uint8)
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -83,9 +84,29 @@ class _Chunk:
                                    self.R[lo:lo + count]))
                 off += count
 
-    def run(self) -> None:
+        self.run = self._graph(sim.device) if sim.device.type == "cuda" else self._eager
+
+    def _eager(self) -> None:
         for fn, args, out in self.calls:
             fn(*args, out=out)
+
+    def _graph(self, device):
+        """The whole plan captured as one CUDA graph: one launch per chunk instead of one per call
+        (every buffer is allocated ahead, so replays are valid)."""
+        try:
+            with torch.cuda.device(device):
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    self._eager()                   # warm-up off the capture, as torch asks
+                torch.cuda.current_stream().wait_stream(side)
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):
+                    self._eager()
+            return graph.replay
+        except RuntimeError as e:                   # still exact, launching call by call
+            warnings.warn(f"CUDA graph capture failed ({e}); the torch engine runs eagerly", RuntimeWarning)
+            return self._eager
 
 
 class TorchSim:
