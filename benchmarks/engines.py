@@ -33,6 +33,12 @@ def batches(max_batch: int) -> list[int]:
     return out
 
 
+def operands(rng, n: int) -> np.ndarray:
+    """``n`` finite float32 bit patterns: both signs, normal exponents from 2^-126 to 2^127."""
+    sign = rng.integers(0, 2, n, dtype=np.uint64) << np.uint64(31)
+    return rng.integers(0x00800000, 0x7F800000, n, dtype=np.uint64) | sign
+
+
 def best(fn, calls: int, budget: float) -> float:
     """The fastest of at least ``calls`` calls (more while under ``budget`` seconds), after a warm-up."""
     fn()
@@ -86,14 +92,14 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         runs = engines(u.netlist)
         print(f"\n{name}: {u.netlist.stats()['neurons']} neurons; engines built in {time.perf_counter() - t0:.1f} s; "
-              f"seconds per call (best of >= {calls}) and operations per second; x = ops/s relative to the exact engine")
+              f"seconds per call (best of >= {calls}) and operations per second")
         labels = [label for label, _ in runs] + ["numpy"]
-        print(f"{'':>9s}" + "".join(f"{lab:>20s}" for lab in labels) + f"  {'ops/s relative to exact':>{11 * (len(labels) - 1)}s}")
-        print(f"{'batch':>9s}" + f"{'s/call':>10s}{'ops/s':>10s}" * len(labels) + "".join(f"{lab:>11s}" for lab in labels[1:]))
+        print(f"{'':>9s}" + "".join(f"{lab:>20s}" for lab in labels)
+              + f"  {'ops/s relative to exact':>{11 * (len(labels) - 1)}s}")
+        print(f"{'batch':>9s}" + f"{'s/call':>10s}{'ops/s':>10s}" * len(labels)
+              + "".join(f"{lab:>11s}" for lab in labels[1:]))
         for n in batches(max_batch):
-            # Finite float32 operands of every sign and a wide exponent range.
-            a = rng.integers(0x00800000, 0x7F000000, n, dtype=np.uint64) | (rng.integers(0, 2, n, dtype=np.uint64) << np.uint64(31))
-            b = rng.integers(0x00800000, 0x7F000000, n, dtype=np.uint64) | (rng.integers(0, 2, n, dtype=np.uint64) << np.uint64(31))
+            a, b = operands(rng, n), operands(rng, n)
             want = runs[0][1](a=a, b=b)
             secs = []
             for label, fn in runs:

@@ -49,8 +49,8 @@ _TMASKS = [(j, sum(1 << c for c in range(64) if not c & j)) for j in (32, 16, 8,
 def torch_port_dtype(width: int) -> torch.dtype:
     """The torch dtype of a ``width``-bit port: uint8, else the signed type holding its bit pattern.
 
-    >>> [str(torch_port_dtype(w)) for w in (1, 8, 9, 16, 17, 32, 33, 64)]
-    ['torch.uint8', 'torch.uint8', 'torch.int16', 'torch.int16', 'torch.int32', 'torch.int32', 'torch.int64', 'torch.int64']
+    >>> [str(torch_port_dtype(w))[6:] for w in (1, 8, 9, 16, 17, 32, 33, 64)]
+    ['uint8', 'uint8', 'int16', 'int16', 'int32', 'int32', 'int64', 'int64']
     """
     for bits, dt in ((8, torch.uint8), (16, torch.int16), (32, torch.int32), (64, torch.int64)):
         if width <= bits:
@@ -147,14 +147,16 @@ class TorchSim:
             W = step.width
             g = alias[step.gather].reshape(step.n_in, W)
             regs = [g[j] for j in range(step.n_in)] + [None] * (step.nregs - step.n_in)
+            deps = [depth[r] for r in regs[:step.n_in]] + [None] * (step.nregs - step.n_in)
             for fn, d, a, b in step.ops:
-                ids = np.arange(nxt, nxt + W)
+                ids = slice(nxt, nxt + W)
+                A[ids] = regs[a]
                 if fn is np.invert:                # ~x = x ^ ones: one kind less per depth
-                    kind[ids], A[ids], B[ids] = _XOR, regs[a], 1
+                    kind[ids], B[ids], dep = _XOR, 1, deps[a] + 1
                 else:
-                    kind[ids], A[ids], B[ids] = _CODES[fn], regs[a], regs[b]
-                depth[ids] = np.maximum(depth[A[ids]], depth[B[ids]]) + 1
-                regs[d] = ids
+                    kind[ids], B[ids], dep = _CODES[fn], regs[b], np.maximum(deps[a], deps[b]) + 1
+                depth[ids] = deps[d] = dep
+                regs[d] = np.arange(nxt, nxt + W)
                 nxt += W
             for r, out in zip(step.results, step.outs):
                 alias[out] = 0 if r == ZERO else 1 if r == ONE else regs[r]
@@ -165,13 +167,17 @@ class TorchSim:
         A, B, kind, depth = new[A[order]], new[B[order]], kind[order], depth[order]
         self.nrows = total
         self.levels: list[_Level] = []
-        cuts = np.flatnonzero(np.diff(depth)) + 1
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(depth)]) if len(depth) else ():
-            kcuts = np.flatnonzero(np.diff(kind[lo:hi])) + 1
-            calls = [(int(kind[lo + s]), base + lo + int(s), int(e - s))
-                     for s, e in zip(np.r_[0, kcuts], np.r_[kcuts, hi - lo])]
-            index = torch.from_numpy(np.concatenate([A[lo:hi], B[lo:hi]])).to(self.device)
-            self.levels.append(_Level(index, calls))
+        # Groups: runs of one depth and kind (destinations contiguous); levels: runs of one depth.
+        starts = [0] + (np.flatnonzero((np.diff(depth) != 0) | (np.diff(kind) != 0)) + 1).tolist() if len(depth) else []
+        ends = starts[1:] + [len(depth)]
+        level = []
+        for s, e in zip(starts, ends):
+            level.append((int(kind[s]), base + s, e - s))
+            if e == len(depth) or depth[e] != depth[s]:
+                lo, hi = level[0][1] - base, e
+                index = torch.from_numpy(np.concatenate([A[lo:hi], B[lo:hi]])).to(self.device)
+                self.levels.append(_Level(index, level))
+                level = []
         self._out_rows = torch.from_numpy(new[alias[[i for bits in nl.outputs.values() for i in bits]]]).to(self.device)
         self._neuron_rows = torch.from_numpy(new[alias[nl.first_neuron:nl.node_count]]).to(self.device)
 
