@@ -59,9 +59,13 @@ def torch_port_dtype(width: int) -> torch.dtype:
 
 
 class _Level(NamedTuple):
-    """The operations of one depth: gather ``index`` rows, then one call per kind."""
-    index: torch.Tensor            # operand rows: the first operands of every op, then the second
-    calls: list[tuple[int, int, int]]   # (kind, first destination row, count), destinations contiguous
+    """The operations of one depth: gather the scattered operand rows ``index``, then one call per kind.
+
+    A call is ``(kind, first destination row, count, a, b)`` (destinations contiguous); an
+    operand is ``(row, rows)``: a block of ``rows`` rows of the chunk used in place (``b`` may
+    be one row broadcast to every op), or ``(None, offset)`` into the gathered rows."""
+    index: torch.Tensor | None
+    calls: list[tuple[int, int, int, tuple[int | None, int], tuple[int | None, int]]]
 
 
 class _Chunk:
@@ -71,18 +75,15 @@ class _Chunk:
         self.R = torch.empty((sim.nrows, C), dtype=torch.int64, device=sim.device)
         self.R[0] = 0
         self.R[1] = -1
-        G = torch.empty((max(len(lv.index) for lv in sim.levels) if sim.levels else 1, C),
-                        dtype=torch.int64, device=sim.device)
+        widest = max((len(lv.index) for lv in sim.levels if lv.index is not None), default=1)
+        G = torch.empty((widest, C), dtype=torch.int64, device=sim.device)
         self.calls = []
         for lv in sim.levels:
-            k = len(lv.index) // 2
-            g = G[:len(lv.index)]
-            self.calls.append((torch.index_select, (self.R, 0, lv.index), g))
-            off = 0
-            for kind, lo, count in lv.calls:
-                self.calls.append((_FNS[kind], (g[off:off + count], g[k + off:k + off + count]),
-                                   self.R[lo:lo + count]))
-                off += count
+            if lv.index is not None:
+                self.calls.append((torch.index_select, (self.R, 0, lv.index), G[:len(lv.index)]))
+            for kind, lo, count, *srcs in lv.calls:
+                args = tuple(G[at:at + count] if row is None else self.R[row:row + at] for row, at in srcs)
+                self.calls.append((_FNS[kind], args, self.R[lo:lo + count]))
         self.run = self._graph(sim.device) if sim.device.type == "cuda" else self._eager
 
     def _eager(self) -> None:
@@ -125,7 +126,7 @@ class TorchSim:
         budget = _CPU_BUDGET
         if self.device.type == "cuda":      # an eighth of the device's memory, at most 4 GB
             budget = min(_CUDA_BUDGET, torch.cuda.get_device_properties(self.device).total_memory // 8)
-        widest = max((len(lv.index) for lv in self.levels), default=1)
+        widest = max((len(lv.index) for lv in self.levels if lv.index is not None), default=1)
         self.chunk_words = int(chunk_words or max(1, min(1 << 16, budget // (8 * (self.nrows + widest)))))
         self._chunks: dict[int, _Chunk] = {}
         self._pow = torch.tensor(_POW, dtype=torch.int64, device=self.device)
@@ -170,14 +171,22 @@ class TorchSim:
         # Groups: runs of one depth and kind (destinations contiguous); levels: runs of one depth.
         starts = [0] + (np.flatnonzero((np.diff(depth) != 0) | (np.diff(kind) != 0)) + 1).tolist() if len(depth) else []
         ends = starts[1:] + [len(depth)]
-        level = []
+        level, gather = [], []
         for s, e in zip(starts, ends):
-            level.append((int(kind[s]), base + s, e - s))
+            srcs = []
+            for blk in (A[s:e], B[s:e]):
+                if blk[-1] - blk[0] == len(blk) - 1 and (np.diff(blk) == 1).all():
+                    srcs.append((int(blk[0]), len(blk)))          # already a block of rows
+                elif srcs and (blk == blk[0]).all():              # one row (the ones of ~x = x ^ ones)
+                    srcs.append((int(blk[0]), 1))                 # broadcast against a full first operand
+                else:
+                    srcs.append((None, sum(map(len, gather))))
+                    gather.append(blk)
+            level.append((int(kind[s]), base + s, e - s, *srcs))
             if e == len(depth) or depth[e] != depth[s]:
-                lo, hi = level[0][1] - base, e
-                index = torch.from_numpy(np.concatenate([A[lo:hi], B[lo:hi]])).to(self.device)
+                index = torch.from_numpy(np.concatenate(gather)).to(self.device) if gather else None
                 self.levels.append(_Level(index, level))
-                level = []
+                level, gather = [], []
         self._out_rows = torch.from_numpy(new[alias[[i for bits in nl.outputs.values() for i in bits]]]).to(self.device)
         self._neuron_rows = torch.from_numpy(new[alias[nl.first_neuron:nl.node_count]]).to(self.device)
 
