@@ -112,14 +112,18 @@ class _Chunk:
 class TorchSim:
     """A netlist compiled for torch on ``device`` ("cpu", "cuda", "cuda:1", ...); see `run`."""
 
-    def __init__(self, netlist: Netlist, device=None, chunk_words: int | None = None):
+    def __init__(self, netlist: Netlist, device=None, chunk_words: int | None = None, exact: ExactSim | None = None):
+        """``exact``: an `ExactSim` of the same netlist whose plan to reuse (else one is compiled)."""
         try:
             self.device = torch.device(device if device is not None else "cpu")
         except RuntimeError as e:
             raise ValueError(f"unknown torch device {device!r}: {e}") from None
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {device!r}: CUDA is not available to this torch ({torch.__version__})")
-        exact = ExactSim(netlist, native=False)
+        if exact is None:
+            exact = ExactSim(netlist, native=False)
+        elif exact.netlist is not netlist:
+            raise ValueError("TorchSim(): exact= must be compiled from the same netlist")
         self.netlist = netlist
         self.stats = exact.stats
         self._schedule(exact)

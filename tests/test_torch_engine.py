@@ -35,7 +35,8 @@ def sims(name):
     """(unit, exact engine, torch engine) built once per test session."""
     name, _, mode = name.partition(" ")
     u = spikefp.unit(name, dynamic=mode == "dynamic")
-    return u, pysim.compile(u.netlist), pysim.compile(u.netlist, engine="torch")
+    exact = pysim.compile(u.netlist)
+    return u, exact, TorchSim(u.netlist, exact=exact)
 
 
 def inputs(u, n, seed=7):
@@ -68,7 +69,7 @@ def test_small_batches(n):
 def test_chunks():
     """Many chunks (the last one partly padding) give the same results and spike counts."""
     u, exact, _ = sims("fp16.add")
-    same(u, exact, TorchSim(u.netlist, chunk_words=3), n=1000)
+    same(u, exact, pysim.compile(u.netlist, engine="torch", chunk_words=3), n=1000)
 
 
 def test_torch_tensors_in_and_out():
@@ -160,6 +161,8 @@ def test_errors():
         pysim.compile(u.netlist, device="cpu")
     with pytest.raises(ValueError, match="unknown torch device"):
         pysim.compile(u.netlist, engine="torch", device="abacus")
+    with pytest.raises(ValueError, match="same netlist"):
+        TorchSim(sims("fp16.mul")[0].netlist, exact=exact)
 
 
 def test_cuda():
