@@ -40,7 +40,9 @@ _CODES = {np.bitwise_and: _AND, np.bitwise_or: _OR, np.bitwise_xor: _XOR}
 _FNS = (torch.bitwise_and, torch.bitwise_or, torch.bitwise_xor)
 # Bit j of a word is worth 2**j, bit 63 (the sign bit) -2**63: sums of distinct powers never overflow.
 _POW = [1 << j for j in range(63)] + [-(1 << 63)]
-_CPU_BUDGET = 1 << 28      # bytes of rows per chunk on the CPU (more only adds page faults)
+_CPU_CACHE = 1 << 26       # bytes of rows per chunk on the CPU (more runs slower, out of cache)
+_CPU_MIN_WORDS = 512       # ... but at least this many words (large netlists), up to:
+_CPU_BUDGET = 1 << 28
 _CUDA_BUDGET = 1 << 32
 _SMALL_WORDS = 64          # up to this many words, pack with a few broadcast calls instead of a transpose
 # Masks of the 64x64 bit-matrix transpose (Hacker's Delight 7-3): the bits c with c & j == 0.
@@ -128,11 +130,13 @@ class TorchSim:
         self.netlist = netlist
         self.stats = exact.stats
         self._schedule(exact)
-        budget = _CPU_BUDGET
-        if self.device.type == "cuda":      # an eighth of the device's memory, at most 4 GB
-            budget = min(_CUDA_BUDGET, torch.cuda.get_device_properties(self.device).total_memory // 8)
         widest = max((len(lv.index) for lv in self.levels if lv.index is not None), default=1)
-        self.chunk_words = int(chunk_words or max(1, min(1 << 16, budget // (8 * (self.nrows + widest)))))
+        row_bytes = 8 * (self.nrows + widest)         # per word of a chunk
+        if self.device.type == "cuda":      # an eighth of the device's memory, at most 4 GB
+            words = min(_CUDA_BUDGET, torch.cuda.get_device_properties(self.device).total_memory // 8) // row_bytes
+        else:                               # cache-sized, but wide enough to amortize the calls of a chunk
+            words = max(_CPU_CACHE // row_bytes, min(_CPU_MIN_WORDS, _CPU_BUDGET // row_bytes))
+        self.chunk_words = int(chunk_words or max(1, min(1 << 16, words)))
         self._chunks: dict[int, _Chunk] = {}
         self._pow = torch.tensor(_POW, dtype=torch.int64, device=self.device)
         self._shifts = torch.arange(64, dtype=torch.int64, device=self.device)
@@ -171,11 +175,15 @@ class TorchSim:
         new = np.arange(total, dtype=np.int64)
         new[order] = np.arange(base, total)
         A, B, kind, depth = new[A[order]], new[B[order]], kind[order], depth[order]
-        self.nrows = total
-        self.levels: list[_Level] = []
+        out_rows = new[alias[[i for bits in nl.outputs.values() for i in bits]]]
+        neuron_rows = new[alias[nl.first_neuron:nl.node_count]]
         # Groups: runs of one depth and kind (destinations contiguous); levels: runs of one depth.
         starts = [0] + (np.flatnonzero((np.diff(depth) != 0) | (np.diff(kind) != 0)) + 1).tolist() if len(depth) else []
         ends = starts[1:] + [len(depth)]
+        phys = _allocate(base, A, B, depth, starts, ends, np.concatenate([out_rows, neuron_rows]))
+        A, B = phys[A], phys[B]
+        self.nrows = int(phys.max()) + 1
+        self.levels: list[_Level] = []
         level, gather = [], []
         for s, e in zip(starts, ends):
             srcs = []
@@ -187,13 +195,13 @@ class TorchSim:
                 else:
                     srcs.append((None, sum(map(len, gather))))
                     gather.append(blk)
-            level.append((int(kind[s]), base + s, e - s, *srcs))
+            level.append((int(kind[s]), int(phys[base + s]), e - s, *srcs))
             if e == len(depth) or depth[e] != depth[s]:
                 index = torch.from_numpy(np.concatenate(gather)).to(self.device) if gather else None
                 self.levels.append(_Level(index, level))
                 level, gather = [], []
-        self._out_rows = torch.from_numpy(new[alias[[i for bits in nl.outputs.values() for i in bits]]]).to(self.device)
-        self._neuron_rows = torch.from_numpy(new[alias[nl.first_neuron:nl.node_count]]).to(self.device)
+        self._out_rows = torch.from_numpy(phys[out_rows]).to(self.device)
+        self._neuron_rows = torch.from_numpy(phys[neuron_rows]).to(self.device)
 
     def _chunk(self, C: int) -> _Chunk:
         """The buffers for chunks of ``C`` words: kept for the next call (small batches repeat),
@@ -327,6 +335,50 @@ class TorchSim:
         if spikes:
             outputs["spikes"] = counts if as_torch else counts.cpu().numpy()
         return outputs
+
+
+def _allocate(base, A, B, depth, starts, ends, keep) -> np.ndarray:
+    """Physical rows for the value rows: value ``base + i`` is computed by op ``i`` from rows
+    ``A[i]``, ``B[i]``; ops ``starts[g]:ends[g]`` form a group whose rows must be one block.
+
+    A row is free again after the last depth that reads it (rows in ``keep``, the outputs and
+    neurons, and rows below ``base`` are never reused), so a chunk holds the values live at
+    one depth rather than all of them: fp32.add needs 2,539 rows instead of 9,664. Blocks
+    are placed first-fit.
+    """
+    n = len(depth)
+    phys = np.arange(base + n, dtype=np.int64)
+    if not n:
+        return phys
+    level = np.concatenate([[0], np.cumsum(np.diff(depth) != 0)])     # level index of each op
+    free_at = np.concatenate([np.full(base, -1), level])              # the last level reading each row
+    np.maximum.at(free_at, A, level)
+    np.maximum.at(free_at, B, level)
+    free_at[:base] = free_at[keep] = len(depth) + 1            # never
+    by_level = np.argsort(free_at, kind="stable")
+    bounds = np.searchsorted(free_at[by_level], np.arange(level[-1] + 2))
+    free = np.zeros(n, bool)          # physical rows base + j, j < top: free?
+    top = 0
+    runs = np.zeros((0, 2), np.int64)   # free [start, end) blocks below top, for this level
+    for s, e in zip(starts, ends):
+        size = e - s
+        fits = np.flatnonzero(runs[:, 1] - runs[:, 0] >= size)
+        if len(fits):
+            at = int(runs[fits[0], 0])
+            runs[fits[0], 0] += size
+        elif len(runs) and runs[-1, 1] == top:                  # extend the free run at the top
+            at = int(runs[-1, 0])
+            runs[-1] = top + size
+        else:
+            at = top
+        top = max(top, at + size)
+        free[at:at + size] = False
+        phys[base + s:base + e] = base + np.arange(at, at + size)
+        if e == n or depth[e] != depth[s]:                      # level done: release its last reads
+            lv = level[s]
+            free[phys[by_level[bounds[lv]:bounds[lv + 1]]] - base] = True
+            runs = np.flatnonzero(np.diff(np.r_[False, free[:top], False])).reshape(-1, 2)
+    return phys
 
 
 def _popcount(x: torch.Tensor) -> torch.Tensor:
