@@ -168,6 +168,18 @@ class Unit:
         return compile(self.netlist)
 
     @cached_property
+    def _device_sims(self) -> dict:
+        return {}
+
+    def device_sim(self, device):
+        """The netlist compiled for the torch engine on ``device`` (e.g. ``"cuda"``), built once per device."""
+        key = str(device)
+        if key not in self._device_sims:
+            from ..pysim import compile
+            self._device_sims[key] = compile(self.netlist, engine="torch", device=device)
+        return self._device_sims[key]
+
+    @cached_property
     def _plan(self) -> floatio.Plan:
         return floatio.Plan(self)
 

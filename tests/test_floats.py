@@ -316,3 +316,16 @@ def test_import_spikefp_does_not_import_torch_or_ml_dtypes():
             "print('torch' in sys.modules, 'ml_dtypes' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_the_torch_engine_path_for_other_devices_gives_the_same_bits():
+    """Tensors on a non-CPU device run on the torch engine (`Unit.device_sim`); on the CPU the
+    same route must agree with the exact-engine route bit for bit."""
+    import torch
+    u = spikefp.unit("fp16.mul")
+    g = torch.Generator().manual_seed(5)
+    a, b = (torch.randint(-2**15, 2**15, (10_000,), generator=g, dtype=torch.int16) for _ in range(2))
+    via_torch = u.device_sim("cpu").run(a=a, b=b)
+    y, fl = u(a.view(torch.float16), b.view(torch.float16), flags=True)
+    assert torch.equal(via_torch["y"], y.view(torch.int16)) and torch.equal(via_torch["flags"], fl)
+    assert u.device_sim("cpu") is u.device_sim(torch.device("cpu"))
