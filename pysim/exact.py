@@ -304,6 +304,12 @@ class ExactSim:
         if not spikes and self._use_native(n_vectors):
             n_out = sum(len(v) for v in nl.outputs.values())
             return self._native.run(planes, n_out, self.threads), None
+        return self._run_numpy(planes, n_vectors, spikes)
+
+    def _run_numpy(self, planes: np.ndarray, n_vectors: int, spikes: bool):
+        """`run_packed` on the numpy back-end."""
+        nl = self.netlist
+        words = planes.shape[1]
         out_nodes = np.array([i for bits in nl.outputs.values() for i in bits], dtype=np.intp)
         result = np.empty((len(out_nodes), words), np.uint64)
         counts = np.zeros(len(nl.neurons), np.int64) if spikes else None
@@ -388,7 +394,7 @@ class ExactSim:
         for name, width in nl.inputs.items():
             planes[row:row + width] = pack(np.broadcast_to(arrays[name], shape).ravel(), width)
             row += width
-        out_planes, counts = self.run_packed(planes, n, spikes)
+        out_planes, counts = self._run_numpy(planes, n, spikes)
         outputs = {}
         row = 0
         for name, bits in nl.outputs.items():
