@@ -138,7 +138,10 @@ class ExactSim:
         # amortize Python overhead; more would spill the cache and the memory budget).
         self.chunk_words = int(chunk_words or min(4096, max(64, (4 << 20) // (self.rows + self._scratch_words))))
         self._in_ports = list(netlist.inputs.items())
-        self._out_ports = [(name, port_dtype(len(bits))) for name, bits in netlist.outputs.items()]
+        # run() takes and returns port values, so ports of at most 64 bits (run_packed any width).
+        self._narrow = max([*netlist.inputs.values()] + [len(b) for b in netlist.outputs.values()], default=0) <= 64
+        self._out_ports = [(name, port_dtype(len(bits)) if self._narrow else None)
+                           for name, bits in netlist.outputs.items()]
         # The native back-end (the same plan compiled as C): built now with native=True, else
         # by prepare(), from the on-disk cache, or once enough vectors have run (_use_native).
         self._native_mode = native
@@ -361,7 +364,7 @@ class ExactSim:
         >>> out.dtype, out.tolist()
         (dtype('uint8'), [[0, 1], [1, 0]])
         """
-        if not spikes and self._native is not None:
+        if not spikes and self._native is not None and self._narrow:
             out = self._run_fast(inputs)
             if out is not None:
                 return out
@@ -385,7 +388,7 @@ class ExactSim:
             raise ValueError("run(): input shapes do not broadcast together: " + ", ".join(
                 f"{k} {a.shape}" for k, a in arrays.items())) from None
         n = int(np.prod(shape, dtype=np.int64))
-        if not spikes and self._use_native(n):
+        if not spikes and self._narrow and self._use_native(n):
             flat = [np.ascontiguousarray(np.broadcast_to(arrays[name], shape)).reshape(-1) for name in nl.inputs]
             return self._run_native([(a.ctypes.data, 8, 1) for a in flat], shape, n)
         words = -(-n // 64)

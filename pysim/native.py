@@ -99,7 +99,8 @@ def generate_c(plan, rows: int, in_widths: list[int], out_rows: list[list[int]])
 
     Input port ``k`` (``in_widths[k]`` bits) sits in the rows after the two constants, in
     port order; output port ``k`` is read from rows ``out_rows[k]``. Two entry points:
-    ``spikefp_run`` on bit planes and ``spikefp_call`` on port values (see `NativeKernel`).
+    ``spikefp_run`` on bit planes and, when no port is wider than 64 bits, ``spikefp_call``
+    on port values (see `NativeKernel`).
     """
     head = [
         "#include <stdint.h>",
@@ -138,6 +139,8 @@ def generate_c(plan, rows: int, in_widths: list[int], out_rows: list[list[int]])
     main += [f"    {name}(v);" for name in parts]
     main += [f"    memcpy(out + {j}L * words + w, &v[{r}], sizeof(V));" for j, r in enumerate(flat_out)]
     main += ["  }", "  free(v);", "  return 0;", "}", ""]
+    if max(in_widths + [len(port) for port in out_rows], default=0) > 64:
+        return "\n".join(head + main)          # ports wider than a value: planes only
     # spikefp_call: port values in, port values out, the transposes fused with the evaluation
     # so that a call is one pass over its vectors and Python does no per-bit work.
     out_bytes = [_port_bytes(len(port)) for port in out_rows]
@@ -366,7 +369,9 @@ class NativeKernel:
         self._run.restype = ctypes.c_int
         self._run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_long]
         # Argument types set once: ctypes then converts plain ints without guessing.
-        self._call = lib.spikefp_call
+        self._call = getattr(lib, "spikefp_call", None)
+        if self._call is None:          # a port wider than 64 bits: planes only
+            return
         self._call.restype = ctypes.c_int
         self._call.argtypes = ([ctypes.c_long] * 3 + [ctypes.c_void_p, ctypes.c_long, ctypes.c_long] * n_in
                                + [ctypes.c_void_p] * n_out)
