@@ -6,7 +6,7 @@ time with whole-array numpy operations over all the vectors of a chunk, never on
 at a time in Python. Chunks of words run on a thread pool (numpy releases the GIL).
 
 The same plan compiled as C (`spikefp.pysim.native`) evaluates every batch size once it
-is built: a call is then one C call per thread from port values to port values (~10 us
+is built: a call is then one C call per thread from port values to port values (~20 us
 for fp32.add at batch 1, against ~5 ms for numpy's walk through its levels). A simulator
 uses its kernel once
 
@@ -14,8 +14,10 @@ uses its kernel once
   units a model calls many times on small batches);
 - its first run finds the kernel already compiled in the on-disk cache (a cheap load, no
   compiler run); or
-- it has run ``NATIVE_MIN_WORDS * 64`` vectors in all (2^18: by then numpy has spent about
-  what the compile costs, so a caller who never prepares pays at most twice the optimum).
+- it has run ``NATIVE_MIN_WORDS * 64`` vectors in all (2^18, where the kernel is several
+  times faster), or ``NATIVE_MIN_RUNS`` times: numpy's fixed cost per run (~5 ms per
+  thousand neurons) then adds up to about what the compile costs (~1.6 s per thousand), so
+  a caller who never prepares pays at most about twice the optimum.
 
 ``native=False`` keeps numpy always, as do ``SPIKEFP_NATIVE=0`` and a machine without a
 working C compiler; spike counts (``spikes=True``) always come from numpy.
@@ -44,7 +46,8 @@ from . import native as _native
 from .program import ONE, ZERO, popcount_program, threshold_program
 
 _GROUP = 4   # equal-weight runs at least this long are counted once by a shared popcount unit
-NATIVE_MIN_WORDS = 4096   # after 262,144 vectors in all a simulator compiles its native kernel
+NATIVE_MIN_WORDS = 4096   # after 262,144 vectors in all a simulator compiles its native kernel,
+NATIVE_MIN_RUNS = 256     # or after this many runs
 
 __all__ = ["compile", "ExactSim", "Step", "pack", "port_dtype", "unpack"]
 
@@ -148,6 +151,7 @@ class ExactSim:
         self._native: _native.NativeKernel | None = None
         self._looked = False      # whether the on-disk cache has been searched for the kernel
         self._work = 0            # vectors run so far
+        self._runs = 0            # runs so far
         if native:
             self._native_kernel()
 
@@ -194,7 +198,8 @@ class ExactSim:
                 except OSError:          # an unreadable cached file: leave it to prepare()
                     pass
         self._work += vectors
-        if self._native is None and self._work >= NATIVE_MIN_WORDS * 64:
+        self._runs += 1
+        if self._native is None and (self._work >= NATIVE_MIN_WORDS * 64 or self._runs >= NATIVE_MIN_RUNS):
             self.prepare()
         return self._native is not None
 

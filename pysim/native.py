@@ -9,8 +9,11 @@ content hash, so every intermediate value stays in registers or L1. No library t
 threshold netlist into machine code; Verilator does so for the RTL, but through Verilog
 and a C++ build per design that take far longer than this.
 
-Used automatically by `ExactSim` when a C compiler works (``SPIKEFP_NATIVE=0`` turns it
-off; ``CC`` picks the compiler); results are bit-identical to the numpy engine (tested).
+A kernel's ``spikefp_call`` goes from port values to port values, the bit transposes fused
+with the evaluation, so that a run of any size is one C call per thread (`NativeKernel.call`).
+Used by `ExactSim` when a C compiler works (when: see `spikefp.pysim.exact`;
+``SPIKEFP_NATIVE=0`` turns it off; ``CC`` picks the compiler); results are bit-identical to
+the numpy engine (tested).
 When no compiler works, `available` says so with one warning and the numpy engine runs.
 Kernels are cached under ``spikefp.hdl.workdirs.cache_dir("native")``, keyed by the source,
 the compiler, its flags and the CPU they were built for (``-march=native``: a cache shared
@@ -340,8 +343,8 @@ def pack(values: np.ndarray, width: int) -> np.ndarray:
     words = -(-len(vals) // 64)
     planes = np.empty((width, words), np.uint64)
     fn = _io_lib().spikefp_pack
-    _split_words(lambda w0, w1: fn(vals.ctypes.data, len(vals), width, planes.ctypes.data, words, w0, w1), words,
-                min_step=1024)
+    _split_words(lambda w0, w1: fn(vals.ctypes.data, len(vals), width, planes.ctypes.data, words, w0, w1),
+                 words, min_step=1024)
     return planes
 
 
@@ -351,8 +354,8 @@ def unpack(planes: np.ndarray, n: int) -> np.ndarray:
     vals = np.empty(n, np.uint64)
     fn = _io_lib().spikefp_unpack
     width, words = planes.shape
-    _split_words(lambda w0, w1: fn(planes.ctypes.data, width, words, vals.ctypes.data, n, w0, w1), words,
-                min_step=1024)
+    _split_words(lambda w0, w1: fn(planes.ctypes.data, width, words, vals.ctypes.data, n, w0, w1),
+                 words, min_step=1024)
     return vals
 
 

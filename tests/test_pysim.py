@@ -203,7 +203,8 @@ def test_prepared_unit_runs_native_at_every_batch_size():
 
 def test_cached_kernel_is_picked_up_and_work_builds_it(tmp_path, monkeypatch):
     """A kernel in the on-disk cache is loaded by the first run; without one, numpy runs until
-    the simulator has run NATIVE_MIN_WORDS * 64 vectors, then the kernel is compiled."""
+    the simulator has run NATIVE_MIN_WORDS * 64 vectors or NATIVE_MIN_RUNS times, then the
+    kernel is compiled."""
     from spikefp.pysim import exact, native
     monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
     net = BLOCKS["add"].build(8)
@@ -217,6 +218,11 @@ def test_cached_kernel_is_picked_up_and_work_builds_it(tmp_path, monkeypatch):
     assert fresh.backend == "numpy"
     out = fresh.run(a=200, b=100)
     assert fresh.backend == "native" and (int(out["s"]), int(out["cout"])) == (44, 1)
+    many = pysim.compile(BLOCKS["add"].build(7))        # many small runs pay for it too
+    for i in range(exact.NATIVE_MIN_RUNS):
+        assert many.backend == "numpy"
+        assert many.run(a=i % 128, b=5)["s"] == (i % 128 + 5) % 128
+    assert many.backend == "native"
 
 
 @pytest.mark.parametrize("n", [1, 64, 65, 70_000])
