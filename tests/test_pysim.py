@@ -324,3 +324,16 @@ def test_native_cache_key_names_the_cpu(tmp_path, monkeypatch):
         [f"k{native.cache_key(source, cc, flags, native._cpu())}.so"]
     assert native._cpu().startswith(platform.machine() + "|") and "flags=" in native._cpu()
     assert native.cache_key(source, cc, flags, "x86_64|flags=avx2") != native.cache_key(source, cc, flags, "x86_64|flags=avx512f")
+
+
+def test_spikefp_native_0_keeps_numpy_without_a_warning(tmp_path):
+    """SPIKEFP_NATIVE=0: prepare() and many runs stay on numpy, silently, and compile nothing."""
+    script = ("import numpy as np; from spikefp import pysim; from spikefp.pysim import exact\n"
+              "from spikefp.generators import BLOCKS\n"
+              "sim = pysim.compile(BLOCKS['add'].build(8)).prepare()\n"
+              "for i in range(exact.NATIVE_MIN_RUNS + 1): out = sim.run(a=np.uint8(i % 256), b=1)\n"
+              "print(sim.backend, int(out['s']))")
+    r = subprocess.run([sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "SPIKEFP_CACHE": str(tmp_path), "SPIKEFP_NATIVE": "0"})
+    assert r.returncode == 0 and r.stdout == "numpy 1\n" and not r.stderr, r.stderr
+    assert not (tmp_path / "native").exists()
