@@ -159,9 +159,10 @@ class ExactSim:
         nl = self.netlist
         return _native.generate_c(self._plan, self.rows, list(nl.inputs.values()), list(nl.outputs.values()))
 
-    def _native_kernel(self) -> _native.NativeKernel:
+    def _native_kernel(self, source: str | None = None) -> _native.NativeKernel:
         if self._native is None:
-            self._native = _native.NativeKernel(self._native_source(), len(self._in_ports), len(self._out_ports))
+            self._native = _native.NativeKernel(source or self._native_source(), len(self._in_ports),
+                                                len(self._out_ports))
         return self._native
 
     def prepare(self) -> "ExactSim":
@@ -192,9 +193,10 @@ class ExactSim:
         if not self._looked:
             self._looked = True
             # Generating the source to find its cache key costs about half of compile().
-            if _native._compiler() and _native.cached(self._native_source()):
+            source = self._native_source() if _native._compiler() else None
+            if source and _native.cached(source):
                 try:
-                    self._native_kernel()
+                    self._native_kernel(source)
                 except OSError:          # an unreadable cached file: leave it to prepare()
                     pass
         self._work += vectors
