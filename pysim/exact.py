@@ -5,6 +5,23 @@ gate program (see `spikefp.pysim.program`); `ExactSim.run` then evaluates one le
 time with whole-array numpy operations over all the vectors of a chunk, never one vector
 at a time in Python. Chunks of words run on a thread pool (numpy releases the GIL).
 
+The same plan compiled as C (`spikefp.pysim.native`) evaluates every batch size once it
+is built: a call is then one C call per thread from port values to port values (~20 us
+for fp32.add at batch 1, against ~5 ms for numpy's walk through its levels). A simulator
+uses its kernel once
+
+- ``compile(..., native=True)`` or `ExactSim.prepare` built it (do this ahead for the
+  units a model calls many times on small batches);
+- its first run finds the kernel already compiled in the on-disk cache (a cheap load, no
+  compiler run); or
+- it has run ``NATIVE_MIN_WORDS * 64`` vectors in all (2^18, where the kernel is several
+  times faster), or ``NATIVE_MIN_RUNS`` times: numpy's fixed cost per run (~5 ms per
+  thousand neurons) then adds up to about what the compile costs (~1.6 s per thousand), so
+  a caller who never prepares pays at most about twice the optimum.
+
+``native=False`` keeps numpy always, as do ``SPIKEFP_NATIVE=0`` and a machine without a
+working C compiler; spike counts (``spikes=True``) always come from numpy.
+
 >>> import numpy as np
 >>> from spikefp.hdl import Builder, gates
 >>> from spikefp import pysim
@@ -16,6 +33,7 @@ at a time in Python. Chunks of words run on a thread pool (numpy releases the GI
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -28,11 +46,14 @@ from . import native as _native
 from .program import ONE, ZERO, popcount_program, threshold_program
 
 _GROUP = 4   # equal-weight runs at least this long are counted once by a shared popcount unit
-NATIVE_MIN_WORDS = 4096   # 262,144 vectors: below this the numpy engine is used by default
+NATIVE_MIN_WORDS = 4096   # after 262,144 vectors in all a simulator compiles its native kernel,
+NATIVE_MIN_RUNS = 256     # or after this many runs
 
 __all__ = ["compile", "ExactSim", "Step", "pack", "port_dtype", "unpack"]
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+# Bytes per value of the dtypes the native kernel reads as they are (native byte order).
+_VALUE_BYTES = {np.dtype(t): np.dtype(t).itemsize for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
 _UFUNCS = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor, "not": np.invert}
 
 
@@ -96,9 +117,9 @@ def compile(netlist: Netlist, chunk_words: int | None = None, threads: int | Non
             native: bool | None = None) -> "ExactSim":
     """Validate and schedule ``netlist`` for bit-parallel simulation.
 
-    ``native``: None uses the compiled-C back-end (`spikefp.pysim.native`) for runs of at
-    least ``NATIVE_MIN_WORDS`` words when a C compiler is available, True always, False
-    never. Both back-ends give identical results; spike counts always come from numpy.
+    ``native``: None uses the compiled-C back-end (`spikefp.pysim.native`) once it is built
+    (see the module docstring for when), True builds it now, False never uses it. Both
+    back-ends give identical results; spike counts always come from numpy.
     """
     return ExactSim(netlist, chunk_words, threads, native)
 
@@ -119,38 +140,75 @@ class ExactSim:
         # Words per chunk: about 32 MB of node rows per thread (fewer, larger numpy calls
         # amortize Python overhead; more would spill the cache and the memory budget).
         self.chunk_words = int(chunk_words or min(4096, max(64, (4 << 20) // (self.rows + self._scratch_words))))
-        # The native back-end (the same plan compiled as C): forced with native=True; by
-        # default built on the first run large enough to repay its compile time.
+        self._in_ports = list(netlist.inputs.items())
+        # run() takes and returns port values, so ports of at most 64 bits (run_packed any width).
+        self._narrow = max([*netlist.inputs.values()] + [len(b) for b in netlist.outputs.values()], default=0) <= 64
+        self._out_ports = [(name, port_dtype(len(bits)) if self._narrow else None)
+                           for name, bits in netlist.outputs.items()]
+        # The native back-end (the same plan compiled as C): built now with native=True, else
+        # by prepare(), from the on-disk cache, or once enough vectors have run (_use_native).
         self._native_mode = native
-        self._native = None
+        self._native: _native.NativeKernel | None = None
+        self._looked = False      # whether the on-disk cache has been searched for the kernel
+        self._work = 0            # vectors run so far
+        self._runs = 0            # runs so far
         if native:
             self._native_kernel()
 
-    def _native_kernel(self):
+    def _native_source(self) -> str:
+        nl = self.netlist
+        return _native.generate_c(self._plan, self.rows, list(nl.inputs.values()), list(nl.outputs.values()))
+
+    def _native_kernel(self, source: str | None = None) -> _native.NativeKernel:
         if self._native is None:
-            nl = self.netlist
-            out_rows = [i for bits in nl.outputs.values() for i in bits]
-            self._native = _native.NativeKernel(_native.generate_c(
-                self._plan, self.rows, list(range(2, nl.first_neuron)), out_rows))
+            self._native = _native.NativeKernel(source or self._native_source(), len(self._in_ports),
+                                                len(self._out_ports))
         return self._native
 
-    def _use_native(self, words: int) -> bool:
-        if self._native_mode is None:
-            if words < NATIVE_MIN_WORDS or not _native.available():
-                return False
+    def prepare(self) -> "ExactSim":
+        """Build the native kernel now (or load it from the cache), so that every later run,
+        at any batch size, uses it; returns the simulator. Without a working C compiler (one
+        warning per process), or with ``native=False``, numpy stays.
+
+        >>> from spikefp.hdl import Builder, gates
+        >>> b = Builder(); x = b.input("x", 2); b.output("y", [gates.xor(b, *x)])
+        >>> sim = compile(b.build())
+        >>> sim.prepare() is sim
+        True
+        """
+        if self._native is None and self._native_mode is not False and _native.available():
             try:
                 self._native_kernel()
             except _native.NativeUnavailable as e:      # this kernel did not compile: numpy runs it
-                warnings.warn(f"{e}; this netlist runs on the numpy engine", RuntimeWarning, stacklevel=3)
+                warnings.warn(f"{e}; this netlist runs on the numpy engine", RuntimeWarning, stacklevel=2)
                 self._native_mode = False
-                return False
+        return self
+
+    def _use_native(self, vectors: int) -> bool:
+        """Whether a run of ``vectors`` goes to the native kernel, building it when it pays."""
+        if self._native is not None:
             return True
-        return self._native_mode
+        if self._native_mode is False:
+            return False
+        if not self._looked:
+            self._looked = True
+            # Generating the source to find its cache key costs about half of compile().
+            source = self._native_source() if _native._compiler() else None
+            if source and _native.cached(source):
+                try:
+                    self._native_kernel(source)
+                except OSError:          # an unreadable cached file: leave it to prepare()
+                    pass
+        self._work += vectors
+        self._runs += 1
+        if self._native is None and (self._work >= NATIVE_MIN_WORDS * 64 or self._runs >= NATIVE_MIN_RUNS):
+            self.prepare()
+        return self._native is not None
 
     @property
     def backend(self) -> str:
         """``native`` once the compiled kernel is in use, else ``numpy``."""
-        return "native" if self._native else "numpy"
+        return "numpy" if self._native is None else "native"
 
     def _compile(self) -> None:
         """Schedule the netlist as a list of `Step`.
@@ -253,9 +311,15 @@ class ExactSim:
             raise ValueError(f"expected {n_in} input bit planes, got {planes.shape[0]}")
         words = planes.shape[1]
         n_vectors = words * 64 if n_vectors is None else n_vectors
-        if not spikes and self._use_native(words):
+        if not spikes and self._use_native(n_vectors):
             n_out = sum(len(v) for v in nl.outputs.values())
-            return self._native_kernel().run(planes, n_out, self.threads), None
+            return self._native.run(planes, n_out, self.threads), None
+        return self._run_numpy(planes, n_vectors, spikes)
+
+    def _run_numpy(self, planes: np.ndarray, n_vectors: int, spikes: bool):
+        """`run_packed` on the numpy back-end."""
+        nl = self.netlist
+        words = planes.shape[1]
         out_nodes = np.array([i for bits in nl.outputs.values() for i in bits], dtype=np.intp)
         result = np.empty((len(out_nodes), words), np.uint64)
         counts = np.zeros(len(nl.neurons), np.int64) if spikes else None
@@ -307,6 +371,10 @@ class ExactSim:
         >>> out.dtype, out.tolist()
         (dtype('uint8'), [[0, 1], [1, 0]])
         """
+        if not spikes and self._native is not None and self._narrow:
+            out = self._run_fast(inputs)
+            if out is not None:
+                return out
         nl = self.netlist
         missing = [p for p in nl.inputs if p not in inputs]
         extra = [p for p in inputs if p not in nl.inputs]
@@ -327,25 +395,72 @@ class ExactSim:
             raise ValueError("run(): input shapes do not broadcast together: " + ", ".join(
                 f"{k} {a.shape}" for k, a in arrays.items())) from None
         n = int(np.prod(shape, dtype=np.int64))
+        if not spikes and self._narrow and self._use_native(n):
+            flat = [np.ascontiguousarray(np.broadcast_to(arrays[name], shape)).reshape(-1) for name in nl.inputs]
+            return self._run_native([(a.ctypes.data, 8, 1) for a in flat], shape, n)
         words = -(-n // 64)
-        # Large runs transpose bits in C as well when the native back-end is in use.
-        fast_io = not spikes and self._use_native(words)
-        pk, unpk = (_native.pack, _native.unpack) if fast_io else (pack, unpack)
         planes = np.empty((nl.first_neuron - 2, words), np.uint64)
         row = 0
         for name, width in nl.inputs.items():
-            planes[row:row + width] = pk(np.broadcast_to(arrays[name], shape).ravel(), width)
+            planes[row:row + width] = pack(np.broadcast_to(arrays[name], shape).ravel(), width)
             row += width
-        out_planes, counts = self.run_packed(planes, n, spikes)
+        out_planes, counts = self._run_numpy(planes, n, spikes)
         outputs = {}
         row = 0
         for name, bits in nl.outputs.items():
-            values = unpk(out_planes[row:row + len(bits)], n)
+            values = unpack(out_planes[row:row + len(bits)], n)
             outputs[name] = values.astype(port_dtype(len(bits)), copy=False).reshape(shape)
             row += len(bits)
         if spikes:
             outputs["spikes"] = counts
         return outputs
+
+    def _run_fast(self, inputs: dict) -> dict | None:
+        """`run` on the native kernel straight from the caller's arrays, when they are arrays of
+        unsigned integers (or Python ints) that are contiguous and of one shape or a single
+        value; None sends the call to the general path (which also raises every error)."""
+        if len(inputs) != len(self._in_ports):
+            return None
+        arrays = []
+        shape = None
+        same = True
+        for name, _ in self._in_ports:
+            a = inputs.get(name)
+            if type(a) is not np.ndarray:
+                if type(a) is not int or not 0 <= a < 1 << 64:
+                    return None
+                a = np.array(a, np.uint64)
+            arrays.append(a)
+            if shape is None:
+                shape = a.shape
+            elif a.shape != shape:
+                same = False
+        if not same:
+            try:
+                shape = np.broadcast_shapes(*(a.shape for a in arrays))
+            except ValueError:
+                return None
+        n = math.prod(shape)
+        if not n:
+            return None
+        ins = []
+        for a in arrays:
+            size = _VALUE_BYTES.get(a.dtype)
+            if size is None or not a.flags.c_contiguous:
+                return None
+            if same or a.shape == shape:
+                ins.append((a.ctypes.data, size, 1))
+            elif a.size == 1:
+                ins.append((a.ctypes.data, size, 0))      # one value for every vector
+            else:
+                return None
+        return self._run_native(ins, shape, n)          # None: a value too wide for its port
+
+    def _run_native(self, ins: list, shape: tuple, n: int) -> dict | None:
+        outs = {name: np.empty(shape, dtype) for name, dtype in self._out_ports}
+        if self._native.call(ins, [o.ctypes.data for o in outs.values()], n, self.threads):
+            return None
+        return outs
 
 
 def port_dtype(width: int) -> np.dtype:

@@ -124,8 +124,11 @@ def test_pack_unpack_roundtrip(n, width):
     assert np.array_equal(pysim.unpack(planes, n), v)
 
 
-def test_run_input_errors():
+@pytest.mark.parametrize("prepared", [False, True])
+def test_run_input_errors(prepared):
     sim = pysim.compile(BLOCKS["add"].build(8))
+    if prepared:                                      # the native path checks as strictly
+        sim.prepare()
     ok = np.arange(10, dtype=np.uint64)
     with pytest.raises(ValueError, match="run\\(\\): missing input b"):
         sim.run(a=ok)
@@ -133,6 +136,10 @@ def test_run_input_errors():
         sim.run(a=ok, b=ok, c=ok)
     with pytest.raises(ValueError, match="input a value 0x100 does not fit its 8 bits"):
         sim.run(a=np.array([1, 256]), b=np.array([1, 2]))
+    with pytest.raises(ValueError, match="input b value 0x100 does not fit its 8 bits"):
+        sim.run(a=np.array([1, 2], np.uint16), b=np.array([3, 256], np.uint16))
+    with pytest.raises(ValueError, match="input a value 0x10000000000 does not fit its 8 bits"):
+        sim.run(a=1 << 40, b=np.array([3, 4], np.uint8))
     with pytest.raises(ValueError, match="input b holds a negative value -1"):
         sim.run(a=np.array([1, 2]), b=np.array([1, -1]))
     with pytest.raises(ValueError, match="input shapes do not broadcast together: a \\(2,\\), b \\(3,\\)"):
@@ -159,13 +166,63 @@ def test_engine_rejects_invalid_netlist():
 def test_native_backend_matches_numpy(seed):
     rng = np.random.default_rng(100 + seed)
     net = random_netlist(rng, n_neurons=400)
-    a = rng.integers(0, 64, 1000, dtype=np.uint64)
-    b = rng.integers(0, 16, 1000, dtype=np.uint64)
     nat = pysim.compile(net, native=True, threads=2)
     ref = pysim.compile(net, native=False)
     assert nat.backend == "native" and ref.backend == "numpy"
-    x, y = nat.run(a=a, b=b), ref.run(a=a, b=b)
-    assert all(np.array_equal(x[k], y[k]) for k in ("y", "z"))
+    # Partial words and lanes, and a run long enough to be split between threads.
+    for n in (1, 63, 64, 65, 1000, 40_000):
+        a = rng.integers(0, 64, n, dtype=np.uint64)
+        b = rng.integers(0, 16, n, dtype=np.uint64)
+        x, y = nat.run(a=a, b=b), ref.run(a=a, b=b)
+        assert all(np.array_equal(x[k], y[k]) and x[k].dtype == y[k].dtype for k in ("y", "z")), n
+
+
+def test_prepared_unit_runs_native_at_every_batch_size():
+    """After prepare(), batch 1 on runs the kernel, from every input form, with numpy's results."""
+    net = spikefp.unit("fp16.add").netlist
+    sim = pysim.compile(net)
+    assert sim.prepare() is sim and sim.backend == "native"
+    ref = pysim.compile(net, native=False)
+    assert ref.prepare() is ref and ref.backend == "numpy"        # native=False: numpy always
+    rng = np.random.default_rng(7)
+    for n in (1, 63, 64, 65, 1000):
+        a = rng.integers(0, 1 << 16, n, dtype=np.uint64)
+        b = rng.integers(0, 1 << 16, n, dtype=np.uint64)
+        cases = [dict(a=a, b=b), dict(a=a.astype(np.uint16), b=b.astype(np.uint32)),
+                 dict(a=a.astype(">u2"), b=b[::-1]),                          # foreign byte order, strides
+                 dict(a=a[:1].astype(np.uint16), b=b), dict(a=int(a[0]), b=b),  # one value for all
+                 dict(a=a.reshape(1, -1), b=b[:1].reshape(1, 1)),                # 2-D broadcast
+                 dict(a=[int(v) for v in a], b=b)]
+        for case in cases:
+            x, y = sim.run(**case), ref.run(**case)
+            assert x.keys() == y.keys() == {"y", "flags"}
+            assert all(np.array_equal(x[k], y[k]) and x[k].dtype == y[k].dtype and x[k].shape == y[k].shape
+                       for k in y), (n, case)
+    assert sim.backend == "native" and ref.backend == "numpy"
+
+
+def test_cached_kernel_is_picked_up_and_work_builds_it(tmp_path, monkeypatch):
+    """A kernel in the on-disk cache is loaded by the first run; without one, numpy runs until
+    the simulator has run NATIVE_MIN_WORDS * 64 vectors or NATIVE_MIN_RUNS times, then the
+    kernel is compiled."""
+    from spikefp.pysim import exact, native
+    monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
+    net = BLOCKS["add"].build(8)
+    half = np.arange(exact.NATIVE_MIN_WORDS * 32, dtype=np.uint64) % 256
+    sim = pysim.compile(net)
+    sim.run(a=half, b=half)
+    assert sim.backend == "numpy" and not native.cached(sim._native_source())
+    sim.run(a=half, b=half)                             # 2^18 vectors in all: now it pays
+    assert sim.backend == "native" and native.cached(sim._native_source())
+    fresh = pysim.compile(net)
+    assert fresh.backend == "numpy"
+    out = fresh.run(a=200, b=100)
+    assert fresh.backend == "native" and (int(out["s"]), int(out["cout"])) == (44, 1)
+    many = pysim.compile(BLOCKS["add"].build(7))        # many small runs pay for it too
+    for i in range(exact.NATIVE_MIN_RUNS):
+        assert many.backend == "numpy"
+        assert many.run(a=i % 128, b=5)["s"] == (i % 128 + 5) % 128
+    assert many.backend == "native"
 
 
 @pytest.mark.parametrize("n", [1, 64, 65, 70_000])
@@ -267,3 +324,16 @@ def test_native_cache_key_names_the_cpu(tmp_path, monkeypatch):
         [f"k{native.cache_key(source, cc, flags, native._cpu())}.so"]
     assert native._cpu().startswith(platform.machine() + "|") and "flags=" in native._cpu()
     assert native.cache_key(source, cc, flags, "x86_64|flags=avx2") != native.cache_key(source, cc, flags, "x86_64|flags=avx512f")
+
+
+def test_spikefp_native_0_keeps_numpy_without_a_warning(tmp_path):
+    """SPIKEFP_NATIVE=0: prepare() and many runs stay on numpy, silently, and compile nothing."""
+    script = ("import numpy as np; from spikefp import pysim; from spikefp.pysim import exact\n"
+              "from spikefp.generators import BLOCKS\n"
+              "sim = pysim.compile(BLOCKS['add'].build(8)).prepare()\n"
+              "for i in range(exact.NATIVE_MIN_RUNS + 1): out = sim.run(a=np.uint8(i % 256), b=1)\n"
+              "print(sim.backend, int(out['s']))")
+    r = subprocess.run([sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "SPIKEFP_CACHE": str(tmp_path), "SPIKEFP_NATIVE": "0"})
+    assert r.returncode == 0 and r.stdout == "numpy 1\n" and not r.stderr, r.stderr
+    assert not (tmp_path / "native").exists()
