@@ -167,6 +167,12 @@ class Unit:
         from ..pysim import compile
         return compile(self.netlist)
 
+    def prepare(self) -> "Unit":
+        """Build (or load from the cache) the compiled kernel of `sim` now, so that every call,
+        even on one value, runs at the kernel's speed (a model prepares the units it uses)."""
+        self.sim.prepare()
+        return self
+
     @cached_property
     def _device_sims(self) -> dict:
         return {}
