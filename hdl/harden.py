@@ -24,11 +24,11 @@ What each buys, per neuron, with sum deviation ``D`` against margin ``m`` (failu
 * multiplicative synaptic noise (each weight ``w(1 + eps)``): ``sd(D)`` grows with the weights,
   so scaling multiplies deviation and margin alike and buys nothing; replicas sum r
   independent copies of each input's noise (``sd`` ~ sqrt(r)) against margin ~ r: sqrt(r).
-* threshold variation delta, *relative* (``theta (1 + delta eps)``, fixed per neuron): the
-  shift ``theta delta`` grows with the scaled threshold as fast as the margin does, so scaling
-  does NOT help (nor does it help a replica by itself); replicas help only by outvoting the
-  minority of copies whose draw put them wrong. An *absolute* variation (fixed in membrane
-  units) behaves like additive noise and scale k helps by k.
+* threshold variation delta, *relative* (boundary ``b (1 + delta eps)``, ``b = theta - 1/2``,
+  fixed per neuron): scale k makes ``b`` k times larger, so the shift ``b delta`` grows exactly
+  as fast as the margin and scaling does NOT help (nor does it help a replica by itself);
+  replicas help only by outvoting the minority of copies whose draw put them wrong. An
+  *absolute* variation (fixed in membrane units) behaves like additive noise: scale k helps by k.
 
 >>> from spikefp.hdl import Netlist, Neuron
 >>> maj = Netlist({"x": 3}, {"y": [5]}, [Neuron((2, 3, 4), (1, 1, 1), 2)])
