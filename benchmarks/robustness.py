@@ -9,6 +9,9 @@ gates (built here, `spikefp.nexus_gates`) and on ours; hardening (`spikefp.hdl.h
 Writes docs/robustness.png: unit error rate versus sigma.
 
     python benchmarks/robustness.py [--trials 100000] [--quick] [--plot docs/robustness.png] [--json FILE]
+                                    [--device cpu|cuda]
+
+--quick (2,000 trials, fewer points) took 17 minutes on the shared 2-core machine.
 """
 
 import argparse
@@ -30,6 +33,7 @@ BETAS = [1.0, 0.9, 0.5, 0.1]
 MULT = [0.05, 0.1, 0.15, 0.2, 0.3]          # multiplicative: relative sd of each weight
 HARDEN = [(1, 1), (3, 1), (5, 1), (1, 3)]          # (scale, replicas) on fp16.add
 HARDEN_SIGMAS = [0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6]
+DEVICE = {"device": None}                          # --device: where the dynamics engine runs
 TARGET = 0.01                                      # "tolerated noise": sigma at 1% unit error rate
 
 # NEXUS's claims (README of Brain2nd/NEXUS and arXiv 2601.21279) and what its test measured (ANCHORS.md).
@@ -68,12 +72,13 @@ def _ratio(p) -> str:
     return f"{p.predicted_unit_error_rate / p.unit_error_rate:8.2f}" if p.unit_error_rate else f"{'-':>8s}"
 
 
-HEAD = (f"{'circuit':28s}{'neurons':>8s}{'sigma':>7s}{'delta':>7s}{'beta':>6s}{'trials':>9s}"
+HEAD = (f"{'circuit':28s}{'neurons':>8s}{'run':>7s}{'sigma':>7s}{'delta':>7s}{'beta':>6s}{'trials':>9s}"
         f"{'unit err':>10s}{'gate err':>10s}{'predicted':>10s}{'pred/meas':>9s}")
 
 
 def _row(label, net, p) -> str:
-    return (f"{label:28s}{net.stats()['neurons']:8d}{p.sigma:7.3g}{p.delta:7.3g}{p.beta:6.2g}{p.trials:9d}"
+    # run: neurons simulated (wavefront adds relay neurons to balance every path)
+    return (f"{label:28s}{net.stats()['neurons']:8d}{p.neurons:7d}{p.sigma:7.3g}{p.delta:7.3g}{p.beta:6.2g}{p.trials:9d}"
             f"{_rate(p.unit_error_rate)}{_rate(p.gate_error_rate)}{_rate(p.predicted_unit_error_rate)}{_ratio(p)}")
 
 
@@ -83,7 +88,7 @@ def sweep(title, nets, record, **kw):
     out = {}
     for label, net in nets.items():
         t0 = time.perf_counter()
-        pts = study(net, progress=False, **kw)
+        pts = study(net, progress=False, device=DEVICE["device"], **kw)
         out[label] = pts
         for p in pts:
             print(_row(label, net, p))
@@ -219,7 +224,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plot", default="docs/robustness.png")
     ap.add_argument("--json", help="write every point to this file")
+    ap.add_argument("--device", help="torch device of the dynamics engine (default: its own choice)")
     args = ap.parse_args(argv)
+    DEVICE["device"] = args.device
     trials = 2000 if args.quick else args.trials
     sigmas = [0.0, 0.03, 0.05, 0.1, 0.2, 0.4] if args.quick else SIGMAS
     deltas = [0.05, 0.1, 0.3] if args.quick else DELTAS

@@ -13,8 +13,8 @@ neuron input with that input's weight (a primary input or constant once, with we
 has threshold ``r*theta - (r-1)/2``: a weighted vote over the copies whose margin is r/2, where
 a minority of wrong input copies is outvoted while their total weight stays under r/2. Each
 output bit is a majority neuron over its r copies (one extra neuron per distinct output
-neuron). r times the neurons, about r^2 times the synapses, the same weights between neurons
-(weights on primary inputs become r*w: an input bit has one copy).
+neuron). r times the neurons, up to r^2 times the synapses (8x on fp16.add at r = 3), the same
+weights between neurons (weights on primary inputs become r*w: an input bit has one copy).
 
 What each buys, per neuron, with sum deviation ``D`` against margin ``m`` (failure ~ Q(m/sd(D))):
 
