@@ -101,13 +101,17 @@ def sweep(title, nets, record, **kw):
 
 
 def tolerated(pts, target=TARGET):
-    """The sigma at which the unit error rate reaches ``target`` (log-linear between points; None if never)."""
+    """The sigma at which the unit error rate reaches ``target`` (log-linear between points; None if never).
+
+    Below the Monte Carlo's resolution (no failure in the trials) the point below uses its predicted rate.
+    """
     prev = None
     for p in sorted(pts, key=lambda p: p.sigma):
         if p.unit_error_rate >= target:
-            if prev is None or prev.unit_error_rate <= 0:
+            low = prev and (prev.unit_error_rate or prev.predicted_unit_error_rate)
+            if not low:
                 return p.sigma
-            lo, hi = math.log(prev.unit_error_rate), math.log(p.unit_error_rate)
+            lo, hi = math.log(low), math.log(p.unit_error_rate)
             return prev.sigma + (p.sigma - prev.sigma) * (math.log(target) - lo) / (hi - lo)
         prev = p
     return None
