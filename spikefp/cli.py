@@ -8,6 +8,7 @@
     spikefp map UNIT --target T        place a unit on Loihi-style cores: cores, latency, energy
     spikefp verify UNIT                cocotb regression of one unit's RTL (--engine, --vectors)
     spikefp regress ...                the RTL regression (`spikefp regress --help`)
+    spikefp robustness UNIT            unit and gate error rates under neuron dynamics, measured and predicted
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
     spikefp block NAME --width N       counts of one block (--profile P, --param k=v, --json)
@@ -268,6 +269,98 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _floats(low: float, high: float | None, what: str):
+    """An argparse type: a comma-separated list of numbers in ``[low, high]``."""
+    def parse(text: str) -> list[float]:
+        values = []
+        for item in text.split(","):
+            try:
+                v = float(item)
+                if not item.strip().isascii() or v != v or v in (float("inf"), float("-inf")):
+                    raise ValueError
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {_excerpt(text)!r}") from None
+            if v < low or high is not None and v > high:
+                raise argparse.ArgumentTypeError(f"each value must be {what}, got {item.strip()}")
+            values.append(v)
+        return values
+    parse.__name__ = what
+    return parse
+
+
+def _plot(path: str, unit: str, model: dict, points: list[dict]) -> None:
+    """Unit error rate (measured and predicted) against the first swept variable; atomic write."""
+    import tempfile
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = ("sigma", "delta", "beta")
+    x = next((k for k in names if len({p[k] for p in points}) > 1), "sigma")
+    others = [k for k in names if k != x]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in dict.fromkeys(tuple(p[k] for k in others) for p in points):
+        pts = [p for p in points if tuple(p[k] for k in others) == key]
+        label = ", ".join(f"{k}={v:g}" for k, v in zip(others, key))
+        line, = ax.plot([p[x] for p in pts], [p["unit_error_rate"] for p in pts], "o-", label=f"measured ({label})")
+        ax.plot([p[x] for p in pts], [p["predicted_unit_error_rate"] for p in pts], "--",
+                color=line.get_color(), label=f"predicted ({label})")
+    ax.set_xlabel(x)
+    ax.set_ylabel("unit error rate")
+    ax.set_yscale("symlog", linthresh=1e-4)
+    ax.set_title(f"{unit}: {model['noise']} noise, {model['timing']} timing, {points[0]['trials']:,} trials/point",
+                 fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".spikefp-", suffix=suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format=suffix[1:].lower())
+        from .hdl.netlist import umask_mode
+        os.chmod(tmp, umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
+
+
+def cmd_robustness(args) -> int:
+    from .pysim.robustness import study
+    if args.plot:
+        _check_output_file(args.plot, "--plot")
+        if os.path.splitext(args.plot)[1].lower() not in (".png", ".svg", ".pdf"):
+            raise CLIError(f"--plot {_excerpt(args.plot, 60)}: the name must end in .png, .svg or .pdf")
+    u = _unit(args)
+    try:
+        points = study(u.netlist, sigmas=args.sigma, deltas=args.delta, betas=args.beta, noise=args.noise,
+                       timing=args.timing, trials=args.trials, seed=args.seed, vectors=args.vectors)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    keys = ("sigma", "delta", "beta", "trials", "unit_error_rate", "gate_error_rate", "predicted_unit_error_rate")
+    rows = [{k: p._asdict()[k] for k in keys} for p in points]
+    model = {"noise": args.noise, "timing": args.timing, "neurons": points[0].neurons, "seed": args.seed,
+             "inputs": "uniform random bit patterns per operand port" + (", rm uniform 0..4" if u.dynamic else ""),
+             "prediction": f"analytic, single-fault observability on the first {-(-args.vectors // 64) * 64} "
+                           "input vectors"}
+    if args.plot:
+        _plot(args.plot, u.name, model, rows)
+    if args.json:
+        print(json.dumps({"unit": u.name, "model": model, "points": rows}))
+        return 0
+    print(f"{u.name} ({u.mode}): {model['noise']} noise, {model['timing']} timing, {model['neurons']} neurons "
+          f"simulated; inputs: {model['inputs']} (seed {args.seed}); prediction: {model['prediction']}")
+    print(f"{'sigma':>7s} {'delta':>7s} {'beta':>6s} {'trials':>9s} {'unit err':>10s} {'predicted':>10s} {'gate err':>10s}")
+    for r in rows:
+        print(f"{r['sigma']:7.4g} {r['delta']:7.4g} {r['beta']:6.4g} {r['trials']:9d} {r['unit_error_rate']:10.4g} "
+              f"{r['predicted_unit_error_rate']:10.4g} {r['gate_error_rate']:10.3g}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import main as demo_main
     return demo_main(vectors=args.vectors)
@@ -393,6 +486,29 @@ def build_parser() -> argparse.ArgumentParser:
     rg = command("regress", help="the RTL regression over operations, formats, modes and simulators")
     regress_arguments(rg)
     rg.set_defaults(func=cmd_regress)
+    rb = command("robustness", help="unit and gate error rates of a unit run as leaky, noisy spiking neurons, "
+                 "measured (Monte Carlo) and predicted (analytic)")
+    unit_args(rb)
+    rb.add_argument("--sigma", type=_floats(0, None, "a number >= 0"), default=[0.0], metavar="LIST",
+                    help="noise levels, comma-separated (default 0): additive std in weight units, or the relative "
+                         "std of each synaptic weight")
+    rb.add_argument("--delta", type=_floats(0, None, "a number >= 0"), default=[0.0], metavar="LIST",
+                    help="relative std of each neuron's threshold, fixed per trial (default 0)")
+    rb.add_argument("--beta", type=_floats(0, 1, "in [0, 1]"), default=[1.0], metavar="LIST",
+                    help="membrane leak factor per timestep (default 1: no leak)")
+    rb.add_argument("--noise", choices=("additive", "multiplicative"), default="additive",
+                    help="additive membrane noise (default) or multiplicative synaptic noise")
+    rb.add_argument("--timing", choices=("settle", "wavefront"), default="settle",
+                    help="settle: the netlist as built (default); wavefront: paths balanced with relays")
+    rb.add_argument("--trials", type=_count, default=10_000, help="trials per point (default 10000)")
+    rb.add_argument("--vectors", type=_count, default=2048, help="input vectors of the analytic prediction "
+                    "(default 2048)")
+    rb.add_argument("--seed", type=_seed, default=0, help="seed of inputs and noise (default 0)")
+    rb.add_argument("--json", action="store_true", help="print {unit, model, points: [{sigma, delta, beta, trials, "
+                    "unit_error_rate, gate_error_rate, predicted_unit_error_rate}]}")
+    rb.add_argument("--plot", metavar="FILE", help="plot unit error rate (measured, predicted) against the swept "
+                    "variable (.png, .svg or .pdf)")
+    rb.set_defaults(func=cmd_robustness)
     d = command("demo", help="build, simulate and check the gates and integer blocks; print counts")
     d.add_argument("--vectors", type=_count, default=10_000, help="random vectors per block (default 10000)")
     d.set_defaults(func=cmd_demo)
