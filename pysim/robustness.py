@@ -126,7 +126,7 @@ def predict(sim, values: np.ndarray, obs: np.ndarray) -> float:
     (exact node values, nodes x vectors) given ``obs`` (see `observability`)."""
     d = sim.dynamics
     first = sim.netlist.first_neuron
-    X = torch.from_numpy(values.astype(np.float32)).to(sim.device)
+    X = torch.from_numpy(values.astype(np.float32)).to(sim.device, sim.dtype)
     log_ok = torch.zeros(values.shape[1], dtype=torch.float64, device=sim.device)
     obs_t = torch.from_numpy(obs).to(sim.device)
     for lvl in sim.levels:
