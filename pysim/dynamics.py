@@ -140,9 +140,9 @@ def charge_wait(netlist: Netlist) -> list[tuple[int, ...]]:
 
 
 class _Level:
-    """The neurons of one level as sparse matrices over the node rows."""
+    """The neurons of one level: their synapses as (neuron, source row, weight, wait) lists."""
 
-    def __init__(self, rows, n_nodes, triples, theta, window, beta, device, dtype):
+    def __init__(self, rows, triples, theta, window, beta, device, dtype):
         n = len(rows)
         self.rows = torch.tensor(rows, dtype=torch.long, device=device)
         r = [t[0] for t in triples]
@@ -150,7 +150,6 @@ class _Level:
         w = np.array([t[2] for t in triples], np.float64)
         wait = np.array([t[3] for t in triples], np.float64)
         decay = beta ** wait
-
         self.dst = torch.tensor(r, dtype=torch.long, device=device)
         self.src = torch.tensor(c, dtype=torch.long, device=device)
         self.n = n
@@ -210,7 +209,7 @@ class DynamicsSim:
                         srcs.append(lv[x])
                 theta.append(th)
                 window.append(L - min(srcs) if srcs else 1)
-            self.levels.append(_Level([first + k for k in by_level[L]], nl.node_count, triples,
+            self.levels.append(_Level([first + k for k in by_level[L]], triples,
                                       theta, window, dynamics.beta, self.device, self.dtype))
         self.out_nodes = [i for bits in nl.outputs.values() for i in bits]
         # Trials per chunk: node rows of float32 within about 16 MB, so the rows a level
