@@ -32,8 +32,10 @@ The model (every figure of `spikefp.pysim.robustness` comes from it):
   to the spikes the neuron actually received in that trial (errors counted where they occur,
   not inherited from upstream).
 
-Evaluation is level by level on torch tensors, all trials at once (float32: sums of weights
-are integers far below 2**24, so the noiseless sums are exact), seeded by a `torch.Generator`.
+Evaluation is level by level on torch tensors, all trials at once, in float32 (float64 for a
+netlist where some ``sum |w| + |theta|`` reaches 2**24: below it every integer sum is exact), in
+chunks of trials drawn in turn from one `torch.Generator` seeded with ``seed``: a run repeats
+exactly for the same inputs, seed and chunk size (``DynamicsSim.chunk``).
 
 >>> import numpy as np
 >>> from spikefp.hdl import Builder, gates
@@ -49,7 +51,6 @@ True
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,9 +140,9 @@ def charge_wait(netlist: Netlist) -> list[tuple[int, ...]]:
 
 
 class _Level:
-    """The neurons of one level as sparse matrices over the node rows."""
+    """The neurons of one level: their synapses as (neuron, source row, weight, wait) lists."""
 
-    def __init__(self, rows, n_nodes, triples, theta, window, beta, device):
+    def __init__(self, rows, triples, theta, window, beta, device, dtype):
         n = len(rows)
         self.rows = torch.tensor(rows, dtype=torch.long, device=device)
         r = [t[0] for t in triples]
@@ -149,21 +150,23 @@ class _Level:
         w = np.array([t[2] for t in triples], np.float64)
         wait = np.array([t[3] for t in triples], np.float64)
         decay = beta ** wait
-
-        def csr(values):
-            m = torch.sparse_coo_tensor(torch.tensor([r, c], dtype=torch.long).reshape(2, -1),
-                                        torch.tensor(values, dtype=torch.float32), (n, n_nodes))
-            return m.coalesce().to_sparse_csr().to(device)
-
-        self.w = csr(w)                   # ideal integer weights (gate errors)
-        self.wd = csr(w * decay)          # weights with the decay of the wait
-        self.wsq = csr((w * decay) ** 2)  # variance factor of multiplicative noise
-        self.exact_leak = bool(np.all(wait == 0)) or beta == 1
-        self.theta = torch.tensor(theta, dtype=torch.float32, device=device)[:, None]
+        self.dst = torch.tensor(r, dtype=torch.long, device=device)
+        self.src = torch.tensor(c, dtype=torch.long, device=device)
+        self.n = n
+        self.w = torch.tensor(w, dtype=dtype, device=device)[:, None]       # ideal integer weights
+        self.wd = torch.tensor(w * decay, dtype=dtype, device=device)[:, None]   # decayed by the wait
+        self.leaks = bool(np.any(wait > 0)) and beta != 1       # else the decayed sum is the ideal one
+        self.theta = torch.tensor(theta, dtype=dtype, device=device)[:, None]
         self.bound = self.theta - 0.5
         # Additive noise: sum over the integration window of beta^(2k).
         self.win_std = torch.tensor([math.sqrt(sum(beta ** (2 * k) for k in range(wl))) for wl in window],
-                                    dtype=torch.float32, device=device)[:, None]
+                                    dtype=dtype, device=device)[:, None]
+
+    def sums(self, X: torch.Tensor, weights: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
+        """``sum(weights * inputs)`` per neuron and trial (``inputs`` = the rows ``X[src]``)."""
+        inputs = X[self.src] if inputs is None else inputs
+        return torch.zeros((self.n, X.shape[1]), dtype=X.dtype, device=X.device).index_add_(
+            0, self.dst, inputs * weights)
 
 
 class DynamicsSim:
@@ -190,27 +193,28 @@ class DynamicsSim:
         for k in range(len(nl.neurons)):
             by_level.setdefault(lv[first + k], []).append(k)
         self.levels: list[_Level] = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)    # torch: "sparse CSR support is in beta"
-            for L in sorted(by_level):
-                triples, theta, window = [], [], []
-                for j, k in enumerate(by_level[L]):
-                    neu = nl.neurons[k]
-                    th = neu.threshold
-                    srcs = []
-                    for x, w, wait in zip(neu.inputs, neu.weights, self.waits[k]):
-                        if x == ONE_NODE:
-                            th -= w                   # a bias, not a spike
-                        elif x != ZERO_NODE and w:
-                            triples.append((j, x, w, wait))
-                            srcs.append(lv[x])
-                    theta.append(th)
-                    window.append(L - min(srcs) if srcs else 1)
-                self.levels.append(_Level([first + k for k in by_level[L]], nl.node_count, triples,
-                                          theta, window, dynamics.beta, self.device))
+        reach = max((sum(map(abs, n.weights)) + abs(n.threshold) for n in nl.neurons), default=0)
+        self.dtype = torch.float32 if reach < 1 << 24 else torch.float64
+        for L in sorted(by_level):
+            triples, theta, window = [], [], []
+            for j, k in enumerate(by_level[L]):
+                neu = nl.neurons[k]
+                th = neu.threshold
+                srcs = []
+                for x, w, wait in zip(neu.inputs, neu.weights, self.waits[k]):
+                    if x == ONE_NODE:
+                        th -= w                   # a bias, not a spike
+                    elif x != ZERO_NODE and w:
+                        triples.append((j, x, w, wait))
+                        srcs.append(lv[x])
+                theta.append(th)
+                window.append(L - min(srcs) if srcs else 1)
+            self.levels.append(_Level([first + k for k in by_level[L]], triples,
+                                      theta, window, dynamics.beta, self.device, self.dtype))
         self.out_nodes = [i for bits in nl.outputs.values() for i in bits]
-        # Trials per chunk: node rows of float32 within about 64 MB.
-        self.chunk = int(min(1 << 16, max(256, (1 << 24) // nl.node_count)))
+        # Trials per chunk: node rows of float32 within about 16 MB, so the rows a level
+        # gathers stay in cache (measured: 4x slower at 64 MB on fp32.mul).
+        self.chunk = int(min(8192, max(1024, (1 << 22) // nl.node_count)))
 
     # -- evaluation --------------------------------------------------------------------
     def _inputs(self, inputs) -> tuple[dict[str, np.ndarray], tuple]:
@@ -238,15 +242,15 @@ class DynamicsSim:
         return {k: np.broadcast_to(a, shape).ravel() for k, a in arrays.items()}, shape
 
     def _bits(self, flat: dict[str, np.ndarray], start: int, stop: int) -> torch.Tensor:
-        """Node rows (nodes x trials, float32) with the constants and input bits filled in."""
+        """Node rows (nodes x trials, 0.0 or 1.0) with the constants and input bits filled in."""
         nl = self.netlist
-        X = torch.zeros((nl.node_count, stop - start), dtype=torch.float32, device=self.device)
+        X = torch.zeros((nl.node_count, stop - start), dtype=self.dtype, device=self.device)
         X[ONE_NODE] = 1
         row = 2
         for name, width in nl.inputs.items():
             v = flat[name][start:stop]
             bits = (v[None, :] >> np.arange(width, dtype=np.uint64)[:, None]) & np.uint64(1)
-            X[row:row + width] = torch.from_numpy(bits.astype(np.float32)).to(self.device)
+            X[row:row + width] = torch.from_numpy(bits.astype(np.float32)).to(self.device, self.dtype)
             row += width
         return X
 
@@ -254,23 +258,22 @@ class DynamicsSim:
         """Evaluate every level of one chunk of trials in place; add gate errors to ``errors``."""
         d = self.dynamics
         T = X.shape[1]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            for lvl in self.levels:
-                V = lvl.wd @ X
-                if d.sigma:
-                    z = torch.randn(V.shape, generator=gen, device=self.device)
-                    std = lvl.win_std if d.noise == "additive" else torch.sqrt(lvl.wsq @ X)
-                    V += d.sigma * std * z
-                bound = lvl.bound
-                if d.delta:
-                    bound = bound * (1 + d.delta * torch.randn((len(lvl.rows), T), generator=gen,
-                                                               device=self.device))
-                fire = V >= bound
-                if errors is not None:
-                    ideal = (lvl.w @ X) >= lvl.theta
-                    errors[lvl.rows - self.netlist.first_neuron] += (fire != ideal).sum(dim=1)
-                X[lvl.rows] = fire.to(torch.float32)
+        for lvl in self.levels:
+            ins = X[lvl.src]
+            V = lvl.sums(X, lvl.wd, ins)
+            ideal = lvl.sums(X, lvl.w, ins) if lvl.leaks else V.clone()
+            if d.sigma:
+                z = torch.randn(V.shape, generator=gen, device=self.device, dtype=X.dtype)
+                std = lvl.win_std if d.noise == "additive" else torch.sqrt(lvl.sums(X, lvl.wd ** 2, ins))
+                V += d.sigma * std * z
+            bound = lvl.bound
+            if d.delta:
+                bound = bound * (1 + d.delta * torch.randn((len(lvl.rows), T), generator=gen, dtype=X.dtype,
+                                                           device=self.device))
+            fire = V >= bound
+            if errors is not None:
+                errors[lvl.rows - self.netlist.first_neuron] += (fire != (ideal >= lvl.theta)).sum(dim=1)
+            X[lvl.rows] = fire.to(X.dtype)
 
     def run(self, gate_errors: bool = False, **inputs):
         """Run one trial per element of the (broadcast) unsigned input arrays.
@@ -313,10 +316,8 @@ class DynamicsSim:
         flat, shape = self._inputs(inputs)
         n = int(np.prod(shape, dtype=np.int64))
         X = self._bits(flat, 0, n)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            for lvl in self.levels:
-                X[lvl.rows] = ((lvl.w @ X) >= lvl.theta).to(torch.float32)
+        for lvl in self.levels:
+            X[lvl.rows] = (lvl.sums(X, lvl.w) >= lvl.theta).to(X.dtype)
         return X.cpu().numpy().astype(bool)
 
 

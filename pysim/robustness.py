@@ -22,11 +22,16 @@ For each point of a sweep over ``sigma x delta x beta`` (a fixed noise kind and 
 
 Inputs: uniform random bit patterns per port (an ``rm`` port: uniform 0..4), from ``seed``.
 
+Cost: the single-fault simulation is paid once per study (neurons x vectors runs of the exact
+engine: fp32.mul, 2,048 vectors, 8 s settle, 89 s wavefront with its 7,547 neurons, on 2 CPU
+threads); each point then costs one Monte Carlo run (fp32.mul, 10^5 trials: 4 s settle, 12 s
+wavefront).
+
 >>> from spikefp.hdl import Builder, gates
 >>> b = Builder(); x = b.input("x", 2); b.output("y", [gates.xor(b, *x)])
 >>> [p] = study(b.build(), sigmas=(0.3,), trials=20000, vectors=64, progress=False)
->>> round(p.gate_error_rate, 2), abs(p.unit_error_rate / p.predicted_unit_error_rate - 1) < 0.15
-(0.07, True)
+>>> 0.06 < p.gate_error_rate < 0.09, abs(p.unit_error_rate / p.predicted_unit_error_rate - 1) < 0.15
+(True, True)
 """
 
 from __future__ import annotations
@@ -124,30 +129,27 @@ def _q(x: torch.Tensor) -> torch.Tensor:
 def predict(sim, values: np.ndarray, obs: np.ndarray) -> float:
     """Predicted unit error rate of ``sim`` (a `DynamicsSim`) on the vectors of ``values``
     (exact node values, nodes x vectors) given ``obs`` (see `observability`)."""
-    import warnings
     d = sim.dynamics
     first = sim.netlist.first_neuron
-    X = torch.from_numpy(values.astype(np.float32)).to(sim.device)
+    X = torch.from_numpy(values.astype(np.float32)).to(sim.device, sim.dtype)
     log_ok = torch.zeros(values.shape[1], dtype=torch.float64, device=sim.device)
     obs_t = torch.from_numpy(obs).to(sim.device)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        for lvl in sim.levels:
-            S = (lvl.wd @ X).double()
-            b = lvl.bound.double()
-            var = torch.zeros_like(S)
-            if d.noise == "additive":
-                var += (d.sigma * lvl.win_std.double()) ** 2
-            else:
-                var += d.sigma ** 2 * (lvl.wsq @ X).double()
-            var += (d.delta * b) ** 2
-            s = var.sqrt()
-            right = (S >= b) == X[lvl.rows].bool()
-            z = (S - b).abs() / s
-            q = torch.where(s > 0, _q(z), torch.zeros_like(z))
-            p = torch.where(right, q, 1 - q)
-            p = p * obs_t[lvl.rows - first]
-            log_ok += torch.log1p(-p.clamp(max=1.0)).sum(dim=0)
+    for lvl in sim.levels:
+        S = lvl.sums(X, lvl.wd).double()
+        b = lvl.bound.double()
+        var = torch.zeros_like(S)
+        if d.noise == "additive":
+            var += (d.sigma * lvl.win_std.double()) ** 2
+        else:
+            var += d.sigma ** 2 * lvl.sums(X, lvl.wd ** 2).double()
+        var += (d.delta * b) ** 2
+        s = var.sqrt()
+        right = (S >= b) == X[lvl.rows].bool()
+        z = (S - b).abs() / s
+        q = torch.where(s > 0, _q(z), torch.zeros_like(z))
+        p = torch.where(right, q, 1 - q)
+        p = p * obs_t[lvl.rows - first]
+        log_ok += torch.log1p(-p.clamp(max=1.0)).sum(dim=0)
     return float((1 - torch.exp(log_ok)).mean())
 
 

@@ -63,7 +63,7 @@ def _relay_gate():
 
 @pytest.mark.parametrize("sigma", [0.2, 0.3])
 def test_single_gate_error_rate_is_q_of_half_over_sigma(sigma):
-    n = 400_000
+    n = 200_000
     x = np.arange(n, dtype=np.uint8) & 1
     out = compile_dynamics(_relay_gate(), Dynamics(sigma=sigma, seed=3)).run(gate_errors=True, x=x)
     p = _q(0.5 / sigma)                       # ANCHORS: 6.2e-3 at 0.2, 4.8e-2 at 0.3
@@ -82,12 +82,12 @@ def test_single_gate_error_rate_is_q_of_half_over_sigma(sigma):
 
 def test_failure_rate_rises_with_sigma():
     nl = spikefp.unit("fp8e4m3.mul").netlist
-    ins = random_inputs(nl, 20000, 2)
+    ins = random_inputs(nl, 10000, 2)
     ref = pysim.compile(nl).run(**ins)["y"]
     rates = [float((compile_dynamics(nl, Dynamics(sigma=s, timing="wavefront")).run(**ins)["y"] != ref).mean())
              for s in (0.0, 0.12, 0.16, 0.2, 0.3)]
     assert rates[0] == 0
-    # Each step at least triples the rate or adds 0.1 (binomial noise at 20,000 trials is far smaller).
+    # Each step at least triples the rate or adds 0.1 (binomial noise at 10,000 trials is far smaller).
     assert all(b > min(3 * a, a + 0.1) for a, b in zip(rates, rates[1:])), rates
 
 
