@@ -78,6 +78,16 @@ def _at_least(low: int, what: str):
 
 
 _count = _at_least(1, "a positive integer")
+
+
+def _odd(text: str) -> int:
+    """An argparse type: an odd positive integer (the robust build's scale and replicas)."""
+    v = _count(text)
+    if v % 2 == 0:
+        raise argparse.ArgumentTypeError(f"must be odd (a vote or a boundary needs no ties), got {v}")
+    return v
+
+
 _seed = _at_least(0, "a non-negative integer")
 _stages = _at_least(0, "a non-negative integer")
 
@@ -335,15 +345,18 @@ def cmd_robustness(args) -> int:
         _check_output_file(args.plot, "--plot")
         if os.path.splitext(args.plot)[1].lower() not in (".png", ".svg", ".pdf"):
             raise CLIError(f"--plot {_excerpt(args.plot, 60)}: the name must end in .png, .svg or .pdf")
+    from .hdl.harden import bits, harden
     u = _unit(args)
     try:
-        points = study(u.netlist, sigmas=args.sigma, deltas=args.delta, betas=args.beta, noise=args.noise,
+        net = harden(u.netlist, args.scale, args.replicas)
+        points = study(net, sigmas=args.sigma, deltas=args.delta, betas=args.beta, noise=args.noise,
                        timing=args.timing, trials=args.trials, seed=args.seed, vectors=args.vectors)
     except ValueError as e:
         raise CLIError(str(e)) from None
     keys = ("sigma", "delta", "beta", "trials", "unit_error_rate", "gate_error_rate", "predicted_unit_error_rate")
     rows = [{k: p._asdict()[k] for k in keys} for p in points]
     model = {"noise": args.noise, "timing": args.timing, "neurons": points[0].neurons, "seed": args.seed,
+             "scale": args.scale, "replicas": args.replicas, "weight_bits": bits(net).weight_bits,
              "inputs": "uniform random bit patterns per operand port" + (", rm uniform 0..4" if u.dynamic else ""),
              "prediction": f"analytic, single-fault observability on the first {-(-args.vectors // 64) * 64} "
                            "input vectors"}
@@ -352,8 +365,9 @@ def cmd_robustness(args) -> int:
     if args.json:
         print(json.dumps({"unit": u.name, "model": model, "points": rows}))
         return 0
-    print(f"{u.name} ({u.mode}): {model['noise']} noise, {model['timing']} timing, {model['neurons']} neurons "
-          f"simulated; inputs: {model['inputs']} (seed {args.seed}); prediction: {model['prediction']}")
+    robust = f", scale {args.scale}, replicas {args.replicas}" if args.scale > 1 or args.replicas > 1 else ""
+    print(f"{u.name} ({u.mode}{robust}): {model['noise']} noise, {model['timing']} timing, {model['neurons']} neurons "
+          f"simulated, {model['weight_bits']}-bit weights; inputs: {model['inputs']} (seed {args.seed}); prediction: {model['prediction']}")
     print(f"{'sigma':>7s} {'delta':>7s} {'beta':>6s} {'trials':>9s} {'unit err':>10s} {'predicted':>10s} {'gate err':>10s}")
     for r in rows:
         print(f"{r['sigma']:7.4g} {r['delta']:7.4g} {r['beta']:6.4g} {r['trials']:9d} {r['unit_error_rate']:10.4g} "
@@ -503,6 +517,10 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--trials", type=_count, default=10_000, help="trials per point (default 10000)")
     rb.add_argument("--vectors", type=_count, default=2048, help="input vectors of the analytic prediction "
                     "(default 2048)")
+    rb.add_argument("--scale", type=_odd, default=1, metavar="K",
+                    help="robust build: weights x K, boundary K/2 from every sum (odd K; no extra neurons)")
+    rb.add_argument("--replicas", type=_odd, default=1, metavar="R",
+                    help="robust build: R copies of every neuron, read as a weighted vote (odd R)")
     rb.add_argument("--seed", type=_seed, default=0, help="seed of inputs and noise (default 0)")
     rb.add_argument("--json", action="store_true", help="print {unit, model, points: [{sigma, delta, beta, trials, "
                     "unit_error_rate, gate_error_rate, predicted_unit_error_rate}]}")

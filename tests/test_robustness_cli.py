@@ -58,6 +58,8 @@ def test_text_table(tmp_path):
     (["fp8e4m3.mul", "--plot", "afile/plot.png"], "--plot afile/plot.png: no directory"),
     (["fp8e4m3.mul", "--plot", "plot.txt"], "--plot plot.txt: the name must end in .png, .svg or .pdf"),
     (["fp8e4m3.mul", "--plot", "."], "--plot .: is a directory"),
+    (["fp8e4m3.mul", "--scale", "2"], "argument --scale: must be odd"),
+    (["fp8e4m3.mul", "--replicas", "0"], "argument --replicas: must be a positive integer, got 0"),
 ])
 def test_misuse_is_one_line_exit_2_nothing_written(args, message, tmp_path, monkeypatch, capsys):
     # In-process (every case is refused before any work; the subprocess contract is the same
@@ -70,3 +72,18 @@ def test_misuse_is_one_line_exit_2_nothing_written(args, message, tmp_path, monk
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("spikefp: error: ") and message in lines[0], err
     assert os.listdir(tmp_path) == ["afile"]
+
+
+def test_the_robust_build_buys_margin(tmp_path):
+    """--scale 3 puts every boundary 3/2 from the sums: at sigma 0.1 (plain: ~48% wrong) the
+    scaled unit fails like the plain one at sigma 0.1/3 (~1e-6: none in 3,000 trials)."""
+    runs = {}
+    for extra in ([], ["--scale", "3"]):
+        r = _run(["fp8e4m3.mul", "--sigma", "0.1", "--trials", "3000", "--vectors", "256", "--json", "-q", *extra],
+                 tmp_path)
+        assert r.returncode == 0, r.stderr
+        runs[tuple(extra)] = json.loads(r.stdout)
+    plain, scaled = runs[()], runs[("--scale", "3")]
+    assert (scaled["model"]["scale"], scaled["model"]["neurons"]) == (3, plain["model"]["neurons"])
+    assert scaled["model"]["weight_bits"] > plain["model"]["weight_bits"]
+    assert plain["points"][0]["unit_error_rate"] > 0.3 and scaled["points"][0]["unit_error_rate"] == 0
