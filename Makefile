@@ -57,13 +57,16 @@ regress-fpu: install
 # The floating-point acceptance campaigns through the exact engine: every format, operation,
 # conversion and mode.
 exhaustive: install
-	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py
+	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py \
+	  tests/test_torch_engine.py tests/test_dynamics.py
 
 bench: install
 	$(PY) benchmarks/pysim_throughput.py
 	$(PY) benchmarks/fp_units.py
 	$(PY) benchmarks/divsqrt_alternatives.py
 	$(PY) benchmarks/rtl_throughput.py
+	$(PY) benchmarks/engines.py
+	$(PY) benchmarks/robustness.py
 	$(PY) benchmarks/neuro_map.py
 
 clean:

@@ -9,6 +9,9 @@ from spikefp.hdl.workdirs import cache_dir
 # its own: two workers compiling the same unit into one folder would corrupt each other.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["SPIKEFP_CACHE"] = str(cache_dir(f"xdist-{os.environ['PYTEST_XDIST_WORKER']}"))
+    # One thread per worker for torch: the workers already fill the cores, and torch's own
+    # pool, oversubscribed, stalls every small operation (measured: ~8 ms each on 2 cores).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture
