@@ -42,9 +42,11 @@ def umask_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path, text: str) -> None:
+def atomic_write(path, text) -> None:
     """Write ``text`` to ``path`` through a temporary file renamed into place: readers never
     see half a file, a failure leaves nothing behind, and the file gets the umask's mode.
+    ``text`` may instead be a function that writes into the binary file object it is given
+    (a plot's ``savefig``).
 
     >>> import os, tempfile
     >>> d = tempfile.mkdtemp(); p = os.path.join(d, "x.txt")
@@ -57,8 +59,8 @@ def atomic_write(path, text: str) -> None:
     path = os.fspath(path)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".spikefp-")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "w" if isinstance(text, str) else "wb") as f:
+            f.write(text) if isinstance(text, str) else text(f)
         os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:

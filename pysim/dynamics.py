@@ -57,6 +57,7 @@ import numpy as np
 import torch
 
 from ..hdl.netlist import ONE_NODE, ZERO_NODE, Netlist, Neuron
+from .exact import broadcast_shape, check_ports
 
 __all__ = ["Dynamics", "DynamicsSim", "compile_dynamics", "balance", "charge_wait"]
 
@@ -219,12 +220,7 @@ class DynamicsSim:
     # -- evaluation --------------------------------------------------------------------
     def _inputs(self, inputs) -> tuple[dict[str, np.ndarray], tuple]:
         nl = self.netlist
-        missing = [p for p in nl.inputs if p not in inputs]
-        extra = [p for p in inputs if p not in nl.inputs]
-        if missing or extra:
-            raise ValueError("run(): " + "; ".join(
-                ([f"missing input {', '.join(missing)}"] if missing else [])
-                + ([f"unknown input {', '.join(extra)} (inputs are {', '.join(nl.inputs)})"] if extra else [])))
+        check_ports(nl, inputs)
         arrays = {}
         for name, width in nl.inputs.items():
             arr = np.asarray(inputs[name])
@@ -234,11 +230,7 @@ class DynamicsSim:
             if width < 64 and arr.size and int(arr.max()) >> width:
                 raise ValueError(f"run(): input {name} value {int(arr.max()):#x} does not fit its {width} bits")
             arrays[name] = arr
-        try:
-            shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
-        except ValueError:
-            raise ValueError("run(): input shapes do not broadcast together: " + ", ".join(
-                f"{k} {a.shape}" for k, a in arrays.items())) from None
+        shape = broadcast_shape({k: a.shape for k, a in arrays.items()})
         return {k: np.broadcast_to(a, shape).ravel() for k, a in arrays.items()}, shape
 
     def _bits(self, flat: dict[str, np.ndarray], start: int, stop: int) -> torch.Tensor:

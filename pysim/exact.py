@@ -49,7 +49,7 @@ _GROUP = 4   # equal-weight runs at least this long are counted once by a shared
 NATIVE_MIN_WORDS = 4096   # after 262,144 vectors in all a simulator compiles its native kernel,
 NATIVE_MIN_RUNS = 256     # or after this many runs
 
-__all__ = ["compile", "ExactSim", "Step", "pack", "port_dtype", "unpack"]
+__all__ = ["compile", "ExactSim", "Step", "broadcast_shape", "check_ports", "pack", "port_dtype", "unpack"]
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 # Bytes per value of the dtypes the native kernel reads as they are (native byte order).
@@ -376,12 +376,7 @@ class ExactSim:
             if out is not None:
                 return out
         nl = self.netlist
-        missing = [p for p in nl.inputs if p not in inputs]
-        extra = [p for p in inputs if p not in nl.inputs]
-        if missing or extra:
-            raise ValueError("run(): " + "; ".join(
-                ([f"missing input {', '.join(missing)}"] if missing else [])
-                + ([f"unknown input {', '.join(extra)} (inputs are {', '.join(nl.inputs)})"] if extra else [])))
+        check_ports(nl, inputs)
         arrays = {}
         for name, width in nl.inputs.items():
             arr = _as_u64(inputs[name], name)
@@ -389,11 +384,7 @@ class ExactSim:
                 bad = int(arr.flat[np.argmax(arr.ravel() >> np.uint64(width) != 0)])
                 raise ValueError(f"run(): input {name} value {bad:#x} does not fit its {width} bits")
             arrays[name] = arr
-        try:
-            shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
-        except ValueError:
-            raise ValueError("run(): input shapes do not broadcast together: " + ", ".join(
-                f"{k} {a.shape}" for k, a in arrays.items())) from None
+        shape = broadcast_shape({k: a.shape for k, a in arrays.items()})
         n = int(np.prod(shape, dtype=np.int64))
         if not spikes and self._narrow and self._use_native(n):
             flat = [np.ascontiguousarray(np.broadcast_to(arrays[name], shape)).reshape(-1) for name in nl.inputs]
@@ -461,6 +452,35 @@ class ExactSim:
         if self._native.call(ins, [o.ctypes.data for o in outs.values()], n, self.threads):
             return None
         return outs
+
+
+def check_ports(netlist: Netlist, inputs) -> None:
+    """The one error every engine's ``run()`` gives for missing or unknown input ports.
+
+    >>> from spikefp.hdl import Netlist
+    >>> check_ports(Netlist({"a": 1}, {"y": [2]}, []), {"b": 0})
+    Traceback (most recent call last):
+    ValueError: run(): missing input a; unknown input b (inputs are a)
+    """
+    missing = [p for p in netlist.inputs if p not in inputs]
+    extra = [p for p in inputs if p not in netlist.inputs]
+    if missing or extra:
+        raise ValueError("run(): " + "; ".join(
+            ([f"missing input {', '.join(missing)}"] if missing else [])
+            + ([f"unknown input {', '.join(extra)} (inputs are {', '.join(netlist.inputs)})"] if extra else [])))
+
+
+def broadcast_shape(shapes: dict) -> tuple:
+    """The shape the ports' shapes broadcast to, or every engine's one error naming them.
+
+    >>> broadcast_shape({"a": (3, 1), "b": (4,)})
+    (3, 4)
+    """
+    try:
+        return np.broadcast_shapes(*map(tuple, shapes.values()))
+    except ValueError:
+        raise ValueError("run(): input shapes do not broadcast together: " + ", ".join(
+            f"{k} {tuple(v)}" for k, v in shapes.items())) from None
 
 
 def port_dtype(width: int) -> np.dtype:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..hdl.netlist import Netlist
-from .exact import ExactSim, _as_u64, port_dtype
+from .exact import ExactSim, _as_u64, broadcast_shape, check_ports, port_dtype
 from .program import ONE, ZERO
 
 __all__ = ["TorchSim", "torch_port_dtype"]
@@ -280,21 +280,12 @@ class TorchSim:
         ([1, 0], [-1, 5], torch.int16)
         """
         nl = self.netlist
-        missing = [p for p in nl.inputs if p not in inputs]
-        extra = [p for p in inputs if p not in nl.inputs]
-        if missing or extra:
-            raise ValueError("run(): " + "; ".join(
-                ([f"missing input {', '.join(missing)}"] if missing else [])
-                + ([f"unknown input {', '.join(extra)} (inputs are {', '.join(nl.inputs)})"] if extra else [])))
+        check_ports(nl, inputs)
         values, as_torch = {}, False
         for name, width in nl.inputs.items():
             values[name], t = self._input(name, width, inputs[name])
             as_torch |= t
-        try:
-            shape = torch.broadcast_shapes(*(v.shape for v in values.values()))
-        except RuntimeError:
-            raise ValueError("run(): input shapes do not broadcast together: " + ", ".join(
-                f"{k} {tuple(v.shape)}" for k, v in values.items())) from None
+        shape = broadcast_shape({k: v.shape for k, v in values.items()})
         n = int(np.prod(shape, dtype=np.int64))
         flat = {k: v.expand(shape).reshape(-1) for k, v in values.items()}
         out_bits = [len(bits) for bits in nl.outputs.values()]

@@ -300,8 +300,6 @@ def _floats(low: float, high: float | None, what: str):
 
 def _plot(path: str, unit: str, model: dict, points: list[dict]) -> None:
     """Unit error rate (measured and predicted) against the first swept variable; atomic write."""
-    import tempfile
-
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -322,19 +320,9 @@ def _plot(path: str, unit: str, model: dict, points: list[dict]) -> None:
                  fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".spikefp-", suffix=suffix)
-    os.close(fd)
+    from .hdl.netlist import atomic_write
     try:
-        fig.savefig(tmp, format=suffix[1:].lower())
-        from .hdl.netlist import umask_mode
-        os.chmod(tmp, umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        atomic_write(path, lambda f: fig.savefig(f, format=os.path.splitext(path)[1][1:].lower()))
     finally:
         plt.close(fig)
 
