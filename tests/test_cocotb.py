@@ -3,6 +3,7 @@
 The simulators are installed by ``make install``; a missing one fails these tests loudly.
 """
 
+import dataclasses
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -33,7 +34,8 @@ def test_builds_go_to_the_cache_and_a_read_only_working_directory_works(tmp_path
     u = spikefp.unit("fp8e4m3.min")
     r = rtl_sim.run(u, "icarus", vectors.for_unit(u, 50, seed=1))
     assert r.mismatches == 0 and list(cwd.iterdir()) == []
-    assert r.results_xml.startswith(str(cache / "rtl" / "icarus" / "netlist" / "fp8e4m3_min"))
+    assert r.results_xml.startswith(str(rtl_sim.default_build_root() / "icarus" / "netlist" / "fp8e4m3_min"))
+    assert r.results_xml.startswith(str(cache / "rtl"))
 
 
 def test_a_failed_build_raises_one_clear_error(tmp_path, monkeypatch):
@@ -66,7 +68,9 @@ def broken_unit():
         neu = net.neurons[k]
         bad = type(net)(net.inputs, net.outputs,
                         net.neurons[:k] + [Neuron(neu.inputs, neu.weights, neu.threshold + 1)] + net.neurons[k + 1:])
-        broken = spikefp.unit("fp8e5m2.add")
+        # A copy, never the unit `spikefp.unit` hands out (it is shared: a mutation there
+        # would leak into every later test in this process).
+        broken = dataclasses.replace(u)
         broken.__dict__["netlist"] = bad
         engine_report = check.check(broken, v)
         if engine_report.mismatches:
@@ -103,7 +107,8 @@ def test_a_mutated_neuron_is_caught_by_the_regression_summary(broken_unit, monke
     names = [case.get("name") for case in ET.parse(junit).getroot().iter("testcase")]
     assert names == ["fp8e5m2.add[rne,p0,verilator,cocotb]", "fp8e5m2.add[rne,p3,verilator,cocotb]",
                      "fp8e5m2.add[rne,p0,verilator,c++]"]
-    assert (tmp_path / "rtl" / "verilator").is_dir()          # builds went under SPIKEFP_CACHE
+    assert (rtl_sim.default_build_root() / "verilator").is_dir()     # builds went under SPIKEFP_CACHE
+    assert str(rtl_sim.default_build_root()).startswith(str(tmp_path / "rtl"))
 
 
 def test_verilator_harness_streams_pipelined_dynamic_unit():

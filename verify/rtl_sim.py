@@ -12,8 +12,8 @@ build raises `spikefp.verify.tools.BuildError`.
 >>> SIMULATORS
 ('icarus', 'verilator')
 >>> import os; os.environ["SPIKEFP_CACHE"] = "/tmp/spikefp-doc"
->>> str(default_build_root())
-'/tmp/spikefp-doc/rtl'
+>>> str(default_build_root()).startswith('/tmp/spikefp-doc/rtl/py')
+True
 >>> del os.environ["SPIKEFP_CACHE"]
 """
 
@@ -42,8 +42,15 @@ SIMULATORS = ("icarus", "verilator")
 
 
 def default_build_root() -> Path:
-    """Where simulator builds go unless a call names another folder (never the working directory)."""
-    return cache_dir("rtl")
+    """Where simulator builds go unless a call names another folder (never the working directory).
+
+    One folder per Python environment: a build's makefiles name the cocotb and simulator files
+    of the environment that made it, so a cache shared by two checkouts (a developer's and a
+    CI clone, say) must not hand one's builds to the other (measured: "No rule to make target
+    .../other-venv/.../verilator.cpp").
+    """
+    import hashlib
+    return cache_dir("rtl") / f"py{hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]}"
 
 
 def setup_simulator(sim: str):
