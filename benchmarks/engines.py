@@ -98,9 +98,9 @@ def main(argv=None) -> int:
               f"seconds per call (best of >= {calls}) and operations per second")
         labels = [label for label, _ in runs] + ["numpy"]
         print(f"{'':>9s}" + "".join(f"{lab:>20s}" for lab in labels)
-              + f"  {'ops/s relative to exact':>{11 * (len(labels) - 1)}s}")
-        print(f"{'batch':>9s}" + f"{'s/call':>10s}{'ops/s':>10s}" * len(labels)
-              + "".join(f"{lab:>11s}" for lab in labels[1:]))
+              + f"  {'ops/s relative to exact-numpy':>{13 * (len(labels) - 1)}s}")
+        print(f"{'batch':>9s}" + f"{'s/call':>10s}{'ops/s':>10s}" * len(labels) + "  "
+              + "".join(f"{lab:>13s}" for lab in labels[1:]))
         for n in batches(max_batch):
             a, b = operands(rng, n), operands(rng, n)
             want = runs[0][1](a=a, b=b)
@@ -122,7 +122,7 @@ def main(argv=None) -> int:
                 secs.append(best(lambda: op(fa, fb), calls, budget))
             rates = [n / s for s in secs]
             print(f"{n:>9d}" + "".join(f"{s:>10.3g}{r:>10.3g}" for s, r in zip(secs, rates))
-                  + "".join(f"{r / rates[0]:>11.3g}" for r in rates[1:]), flush=True)
+                  + "  " + "".join(f"{r / rates[0]:>13.3g}" for r in rates[1:]), flush=True)
     return 0 if ok else 1
 
 
