@@ -121,7 +121,8 @@ def claims(trials, seed, quick, record):
     """NEXUS's three claims, and what the same definitions give when the noise is on the circuit."""
     print("\n== NEXUS's claims beside ours, identical definitions ==")
     print("Definitions (ours, applied to NEXUS's gates built here and to spikefp's): gate accuracy = 1 - gate "
-          "error rate (fraction of neuron outputs that differ from the exact engine's, on random inputs); "
+          "error rate (fraction of neuron decisions that differ from the ideal gate applied to the spikes "
+          "the neuron actually received, on random inputs); "
           "output accuracy = 1 - unit error rate (any output bit wrong). Noise acts on every neuron's membrane "
           "or synapses each evaluation, never on re-quantised inputs; leak acts on charge carried across "
           "timesteps; delta is a fixed per-neuron relative threshold variation.")
