@@ -84,6 +84,8 @@ class Unit:
     dynamic: bool = False
     profile: Profile = field(default_factory=lambda: get_profile("default"))
     params: dict = field(default_factory=dict)
+    scale: int = 1                # the robust build (`spikefp.hdl.harden`): margin x scale,
+    replicas: int = 1             # and every neuron built `replicas` times
 
     @property
     def operation(self) -> Operation:
@@ -126,7 +128,8 @@ class Unit:
         mode = ("_dyn" if self.dynamic else f"_{self.rm}") if self.rounds else ""
         extra = "".join(f"_{k}" if v is True else f"_{k}{show(v)}" for k, v in sorted(self.params.items()))
         prof = "" if self.profile.name == "default" else f"_{self.profile.name}"
-        return f"{self.fmt.name}_{self.op}{mode}{extra}{prof}"
+        robust = (f"_scale{self.scale}" if self.scale > 1 else "") + (f"_replicas{self.replicas}" if self.replicas > 1 else "")
+        return f"{self.fmt.name}_{self.op}{mode}{extra}{robust}{prof}"
 
     def _keywords(self, result_only: bool) -> dict:
         kw = {p.name: self.params.get(p.name, p.default)
@@ -153,10 +156,15 @@ class Unit:
         y, flags = self.operation.generator(b, self.fmt, modes, *ins, **self.generator_params)
         b.output("y", y)
         b.output("flags", flags.bits())
-        return b.build()
+        if self.scale == self.replicas == 1:
+            return b.build()
+        from ..hdl.harden import harden
+        net = harden(b.build(), self.scale, self.replicas)
+        return Netlist(net.inputs, net.outputs, net.neurons, self.module_name)
 
     def __hash__(self):
-        return hash((self.name, self.rm, self.dynamic, self.profile, tuple(self.params.items())))
+        return hash((self.name, self.rm, self.dynamic, self.profile, tuple(self.params.items()),
+                     self.scale, self.replicas))
 
     def stats(self) -> dict[str, int]:
         return self.netlist.stats()
@@ -211,30 +219,34 @@ class Unit:
         return floatio.call(self._plan, operands, rm, flags)
 
 
-def unit(name: str, rm: str = "rne", dynamic: bool = False, profile: str = "default", **params) -> Unit:
+def unit(name: str, rm: str = "rne", dynamic: bool = False, profile: str = "default", scale: int = 1,
+         replicas: int = 1, **params) -> Unit:
     """The unit ``<format>.<operation>`` for rounding mode ``rm`` (or a dynamic ``rm`` port).
 
     ``params`` are the operation's parameters (`spikefp.generators.registry`), coerced to
     their types: ``saturate=True``, ``saturate=1`` and ``saturate="true"`` are one unit,
     and the same `Unit` instance (so its netlist and simulator are built once).
+    ``scale`` and ``replicas`` (odd) make the robust build of `spikefp.hdl.harden`: the same
+    function with ``scale`` times the margin of every neuron (more weight bits, no neuron)
+    and ``replicas`` copies of every neuron read as a vote.
     """
     try:
-        return _unit_cached(name, rm, dynamic, profile, **params)
+        return _unit_cached(name, rm, dynamic, profile, scale, replicas, **params)
     except TypeError:                   # an unhashable argument: no cache (and a clear error below)
-        return _canonical_unit(*_canonical(name, rm, dynamic, profile, params))
+        return _canonical_unit(*_canonical(name, rm, dynamic, profile, scale, replicas, params))
 
 
 @lru_cache(maxsize=1024, typed=True)   # typed: saturate=1.0 must not hit saturate=1's entry
-def _unit_cached(name, rm, dynamic, profile, **params) -> Unit:
-    return _canonical_unit(*_canonical(name, rm, dynamic, profile, params))
+def _unit_cached(name, rm, dynamic, profile, scale, replicas, **params) -> Unit:
+    return _canonical_unit(*_canonical(name, rm, dynamic, profile, scale, replicas, params))
 
 
 @lru_cache(maxsize=None)
-def _canonical_unit(name, f, op, rm, dynamic, prof, canonical: tuple) -> Unit:
-    return Unit(name, f, op, rm, dynamic, prof, dict(canonical))
+def _canonical_unit(name, f, op, rm, dynamic, prof, canonical: tuple, scale, replicas) -> Unit:
+    return Unit(name, f, op, rm, dynamic, prof, dict(canonical), scale, replicas)
 
 
-def _canonical(name, rm, dynamic, profile, params) -> tuple:
+def _canonical(name, rm, dynamic, profile, scale, replicas, params) -> tuple:
     """The checked, canonical arguments of `Unit` (``params`` as sorted items, hashable)."""
     f, op = parse_unit_name(name)
     if rm not in ROUNDING_MODES:
@@ -248,4 +260,7 @@ def _canonical(name, rm, dynamic, profile, params) -> tuple:
     name = f"{f.name}.{op}"
     if not operation(op).rounds_for(f, target) and (dynamic or rm != "rne"):
         raise ValueError(f"{name} never rounds: it takes no rounding mode (drop --rm/--dynamic)")
-    return name, f, op, rm, bool(dynamic), prof, tuple(canonical.items())
+    for what, v in (("scale", scale), ("replicas", replicas)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v % 2 == 0:
+            raise ValueError(f"{name}: {what} must be an odd integer >= 1, got {v!r}")
+    return name, f, op, rm, bool(dynamic), prof, tuple(canonical.items()), int(scale), int(replicas)

@@ -96,7 +96,7 @@ def _unit(args, name: str | None = None):
     from .generators.units import unit
     try:
         u = unit(name or args.unit, rm=args.rm, dynamic=args.dynamic, profile=args.profile,
-                 **dict(_parse_param(p) for p in args.param))
+                 scale=args.scale, replicas=args.replicas, **dict(_parse_param(p) for p in args.param))
         u.netlist                  # build now: impossible parameter sets fail here, cleanly
         return u
     except ValueError as e:
@@ -333,10 +333,10 @@ def cmd_robustness(args) -> int:
         _check_output_file(args.plot, "--plot")
         if os.path.splitext(args.plot)[1].lower() not in (".png", ".svg", ".pdf"):
             raise CLIError(f"--plot {_excerpt(args.plot, 60)}: the name must end in .png, .svg or .pdf")
-    from .hdl.harden import bits, harden
+    from .hdl.harden import bits
     u = _unit(args)
+    net = u.netlist
     try:
-        net = harden(u.netlist, args.scale, args.replicas)
         points = study(net, sigmas=args.sigma, deltas=args.delta, betas=args.beta, noise=args.noise,
                        timing=args.timing, trials=args.trials, seed=args.seed, vectors=args.vectors)
     except ValueError as e:
@@ -438,6 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--profile", default="default", help="gate profile (default, loihi)")
         q.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="generator parameter, e.g. saturate=true, counter=parallel")
+        q.add_argument("--scale", type=_odd, default=1, metavar="K",
+                       help="robust build: weights x K, every boundary K/2 from the sums (odd K; no extra neuron)")
+        q.add_argument("--replicas", type=_odd, default=1, metavar="R",
+                       help="robust build: R copies of every neuron, read as a vote (odd R)")
 
     st = command("stats", help="neuron, synapse, depth, fan-in and weight counts of units")
     unit_args(st, nargs="+")
@@ -505,10 +509,6 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--trials", type=_count, default=10_000, help="trials per point (default 10000)")
     rb.add_argument("--vectors", type=_count, default=2048, help="input vectors of the analytic prediction "
                     "(default 2048)")
-    rb.add_argument("--scale", type=_odd, default=1, metavar="K",
-                    help="robust build: weights x K, boundary K/2 from every sum (odd K; no extra neurons)")
-    rb.add_argument("--replicas", type=_odd, default=1, metavar="R",
-                    help="robust build: R copies of every neuron, read as a weighted vote (odd R)")
     rb.add_argument("--seed", type=_seed, default=0, help="seed of inputs and noise (default 0)")
     rb.add_argument("--json", action="store_true", help="print {unit, model, points: [{sigma, delta, beta, trials, "
                     "unit_error_rate, gate_error_rate, predicted_unit_error_rate}]}")

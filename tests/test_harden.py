@@ -1,5 +1,9 @@
 """harden(): the same function with more margin; counts as predicted; bad options rejected."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -71,3 +75,25 @@ def test_identity_and_output_constants():
 def test_invalid_options(bad):
     with pytest.raises(ValueError, match="odd integer"):
         harden(Netlist({"x": 1}, {"y": [3]}, [Neuron((2,), (-1,), 0)]), **bad)
+
+
+def test_the_robust_build_is_a_unit_option(tmp_path):
+    """`spikefp.unit(..., scale=K, replicas=R)` is the hardened netlist under its own module
+    name, computes the unit's function, and the CLI takes it on every unit command."""
+    plain = spikefp.unit("fp8e5m2.add")
+    robust = spikefp.unit("fp8e5m2.add", scale=3, replicas=3)
+    assert robust is spikefp.unit("fp8e5m2.add", replicas=3, scale=3)
+    assert robust.module_name == "fp8e5m2_add_rne_scale3_replicas3" and robust.netlist.name == robust.module_name
+    assert robust.netlist.neurons == harden(plain.netlist, 3, 3).neurons
+    a, b = np.divmod(np.arange(1 << 16, dtype=np.uint64), np.uint64(256))
+    want, got = pysim.compile(plain.netlist).run(a=a, b=b), pysim.compile(robust.netlist).run(a=a, b=b)
+    assert all(np.array_equal(want[k], got[k]) for k in want)
+    for bad in (2, 0, -1, 1.0, True):
+        with pytest.raises(ValueError, match="scale must be an odd integer >= 1"):
+            spikefp.unit("fp8e5m2.add", scale=bad)
+    spikefp_cli = os.path.join(os.path.dirname(sys.executable), "spikefp")
+    r = subprocess.run([spikefp_cli, "stats", "fp8e5m2.add", "--scale", "3", "--json"], capture_output=True, text=True)
+    assert r.returncode == 0 and '"neurons": %d' % len(plain.netlist.neurons) in r.stdout
+    r = subprocess.run([spikefp_cli, "eval", "fp8e5m2.add", "--replicas", "3"], input="3C 3C\n",
+                       capture_output=True, text=True)
+    assert (r.returncode, r.stdout) == (0, "3C 3C 40 00\n")
