@@ -15,7 +15,7 @@ from ..hdl.netlist import Netlist
 from .exact import ExactSim, pack, unpack
 from .exact import compile as _compile_exact
 
-__all__ = ["ENGINES", "ExactSim", "TorchSim", "compile", "pack", "unpack"]
+__all__ = ["ENGINES", "Dynamics", "ExactSim", "TorchSim", "compile", "pack", "unpack"]
 
 ENGINES = ("exact", "torch")
 
@@ -31,8 +31,10 @@ def compile(netlist: Netlist, engine: str = "exact", device=None, dynamics=None,
         return _compile_exact(netlist, **kw)
     if engine == "torch":
         if dynamics is not None:
+            if kw:
+                raise ValueError(f"compile(): dynamics takes no {', '.join(kw)}")
             from .dynamics import compile_dynamics
-            return compile_dynamics(netlist, dynamics, device=device, **kw)
+            return compile_dynamics(netlist, dynamics, device=device)
         from .torch_engine import TorchSim
         return TorchSim(netlist, device=device, **kw)
     raise ValueError(f"compile(): unknown engine {engine!r} (engines: {', '.join(ENGINES)})")
