@@ -57,7 +57,7 @@ import numpy as np
 import torch
 
 from ..hdl.netlist import ONE_NODE, ZERO_NODE, Netlist, Neuron
-from .exact import broadcast_shape, check_ports
+from .exact import port_arrays, port_dtype
 
 __all__ = ["Dynamics", "DynamicsSim", "compile_dynamics", "balance", "charge_wait"]
 
@@ -219,18 +219,7 @@ class DynamicsSim:
 
     # -- evaluation --------------------------------------------------------------------
     def _inputs(self, inputs) -> tuple[dict[str, np.ndarray], tuple]:
-        nl = self.netlist
-        check_ports(nl, inputs)
-        arrays = {}
-        for name, width in nl.inputs.items():
-            arr = np.asarray(inputs[name])
-            if arr.dtype.kind not in "ui" or arr.size and int(arr.min()) < 0:
-                raise ValueError(f"run(): input {name} must hold unsigned integers (got {arr.dtype})")
-            arr = arr.astype(np.uint64)
-            if width < 64 and arr.size and int(arr.max()) >> width:
-                raise ValueError(f"run(): input {name} value {int(arr.max()):#x} does not fit its {width} bits")
-            arrays[name] = arr
-        shape = broadcast_shape({k: a.shape for k, a in arrays.items()})
+        arrays, shape = port_arrays(self.netlist, inputs)
         return {k: np.broadcast_to(a, shape).ravel() for k, a in arrays.items()}, shape
 
     def _bits(self, flat: dict[str, np.ndarray], start: int, stop: int) -> torch.Tensor:
@@ -276,7 +265,6 @@ class DynamicsSim:
         spikes it received. The generator is seeded from ``dynamics.seed`` on every call, so
         the same call repeats exactly.
         """
-        from .exact import port_dtype
         flat, shape = self._inputs(inputs)
         n = int(np.prod(shape, dtype=np.int64))
         nl = self.netlist

@@ -49,7 +49,7 @@ _GROUP = 4   # equal-weight runs at least this long are counted once by a shared
 NATIVE_MIN_WORDS = 4096   # after 262,144 vectors in all a simulator compiles its native kernel,
 NATIVE_MIN_RUNS = 256     # or after this many runs
 
-__all__ = ["compile", "ExactSim", "Step", "broadcast_shape", "check_ports", "pack", "port_dtype", "unpack"]
+__all__ = ["compile", "ExactSim", "Step", "broadcast_shape", "check_ports", "pack", "port_arrays", "port_dtype", "unpack"]
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 # Bytes per value of the dtypes the native kernel reads as they are (native byte order).
@@ -376,15 +376,7 @@ class ExactSim:
             if out is not None:
                 return out
         nl = self.netlist
-        check_ports(nl, inputs)
-        arrays = {}
-        for name, width in nl.inputs.items():
-            arr = _as_u64(inputs[name], name)
-            if width < 64 and arr.size and int(arr.max()) >> width:
-                bad = int(arr.flat[np.argmax(arr.ravel() >> np.uint64(width) != 0)])
-                raise ValueError(f"run(): input {name} value {bad:#x} does not fit its {width} bits")
-            arrays[name] = arr
-        shape = broadcast_shape({k: a.shape for k, a in arrays.items()})
+        arrays, shape = port_arrays(nl, inputs)
         n = int(np.prod(shape, dtype=np.int64))
         if not spikes and self._narrow and self._use_native(n):
             flat = [np.ascontiguousarray(np.broadcast_to(arrays[name], shape)).reshape(-1) for name in nl.inputs]
@@ -468,6 +460,25 @@ def check_ports(netlist: Netlist, inputs) -> None:
         raise ValueError("run(): " + "; ".join(
             ([f"missing input {', '.join(missing)}"] if missing else [])
             + ([f"unknown input {', '.join(extra)} (inputs are {', '.join(netlist.inputs)})"] if extra else [])))
+
+
+def port_arrays(netlist: Netlist, inputs) -> tuple[dict[str, np.ndarray], tuple]:
+    """Every input port's values as a uint64 array, checked (names, unsigned integers, width),
+    and the shape they broadcast to: what each engine's ``run()`` starts from.
+
+    >>> from spikefp.hdl import Netlist
+    >>> port_arrays(Netlist({"a": 2, "b": 2}, {"y": [2]}, []), {"a": [[1], [2]], "b": [0, 3]})[1]
+    (2, 2)
+    """
+    check_ports(netlist, inputs)
+    arrays = {}
+    for name, width in netlist.inputs.items():
+        arr = _as_u64(inputs[name], name)
+        if width < 64 and arr.size and int(arr.max()) >> width:
+            bad = int(arr.flat[np.argmax(arr.ravel() >> np.uint64(width) != 0)])
+            raise ValueError(f"run(): input {name} value {bad:#x} does not fit its {width} bits")
+        arrays[name] = arr
+    return arrays, broadcast_shape({k: a.shape for k, a in arrays.items()})
 
 
 def broadcast_shape(shapes: dict) -> tuple:
