@@ -1,0 +1,241 @@
+"""Correctly rounded elementary functions: exp exp2 log log2 rsqrt recip tanh sigmoid silu gelu.
+
+The reference for the ``<format>.<fn>`` units (DESIGN.md, "Elementary functions"), with the
+convention of the other references: ``fn(fmt, a, rm="rne", saturate=False) -> (bits, flags)``.
+
+Method. Exact cases (exp(0) = 1, exp2(k) = 2^k, log(1) = +0, log2(2^k) = k, rsqrt(4^k) = 2^-k,
+recip(2^k) = 2^-k, sigmoid(0) = 1/2, tanh/silu/gelu(±0) = ±0) are recognized from the operand and
+rounded as exact values (no flag unless the value itself does not fit: log2(2^-15) = -15 needs
+4 bits, exp2(-30) underflows in fp16). Every other result is irrational, so it is never a
+rounding boundary: MPFR (gmpy2) encloses it in [lo, hi] with directed roundings at working
+precision P (each step of a composite rounded the way that keeps the bound a bound), and the
+enclosure is narrowed (Ziv: P doubles) until no number of p + 2 significant bits lies inside
+it (p the format's precision). Any value in that gap, its midpoint for instance, rounds like
+the true result in every mode, subnormals and overflow included, with the same flags (all
+rounding boundaries, midpoints included, have at most p + 1 bits): that stand-in is rounded by
+`spikefp.verify.reference.round_exact`. Results beyond MPFR's exponent range (exp of 1e300)
+are caught from the side the bound reaches: below a quarter of the smallest subnormal or above
+four times the overflow threshold, any stand-in there rounds alike. No subtraction is ever
+formed (tanh, sigmoid, silu, gelu near 1 or near x are bounded by MPFR's directed results), so
+the tails 1 - e^-x and x - x·Φ(-x) cost no precision. Results are mode-independent until the
+final rounding and cached per (function, format, operand).
+
+Specials as DESIGN.md states them. Where DESIGN is silent: an underflowing result rounds like
+any other, with UF|NX (silu and gelu of a large negative x give -0 or the negative smallest
+subnormal by mode, sigmoid of one +0 or the smallest subnormal; tanh of a subnormal x is
+tiny and inexact); log(1) and log2(1) are +0 in every mode; with ``saturate`` an exactly
+infinite result in E4M3 (log 0, rsqrt 0, recip 0) is the signed largest finite number with DZ,
+as division does; an invalid dynamic mode (``reference.INVALID_RM``) gives the NaN with NV.
+
+>>> [hex(v) for v in exp("fp16", 0x3c00)]                    # e, rounded, inexact
+['0x4170', '0x1']
+>>> [hex(v) for v in log2("fp32", 0x41000000, "rup")]         # log2(8) = 3, exact
+['0x40400000', '0x0']
+>>> [hex(v) for v in tanh("fp16", 0x4900, "rtz")]             # tanh(10) just below 1
+['0x3bff', '0x1']
+>>> [hex(v) for v in silu("bf16", 0xc2c8, "rdn")]             # silu(-100): tiny and negative
+['0x8001', '0x3']
+>>> [hex(v) for v in log("fp8e4m3", 0x00)]                    # log(0): E4M3 has no -inf
+['0x7f', '0x8']
+"""
+
+from __future__ import annotations
+
+import functools
+
+import gmpy2
+
+from ..generators.fpformat import FLAG_DZ, FLAG_NV, FPFormat, get_format
+# reference.py's private helpers, reused: early NaN / invalid-mode results, and E4M3's exact infinity.
+from .reference import INVALID_RM, _infinity, _operands, round_exact
+
+__all__ = ["exp", "exp2", "log", "log2", "rsqrt", "recip", "tanh", "sigmoid", "silu", "gelu", "OPS"]
+
+_MODES = ("rne", "rtz", "rdn", "rup", "rmm")
+_RANGE = {"emin": -(1 << 30) + 1, "emax": (1 << 30) - 1}     # gmpy2's widest exponent range
+_MAX_PRECISION = 1 << 20                                      # Ziv's loop gives up (never seen)
+
+
+@functools.lru_cache(maxsize=None)
+def _contexts(p: int):
+    """MPFR contexts of precision ``p`` rounding down and up (lower and upper bounds)."""
+    return (gmpy2.context(precision=p, round=gmpy2.RoundDown, **_RANGE),
+            gmpy2.context(precision=p, round=gmpy2.RoundUp, **_RANGE))
+
+
+_EXACT = gmpy2.context(precision=64, **_RANGE)                # holds any operand of <= 64 bits
+
+
+def _mpfr(m: int, e: int):
+    """The exact mpfr m * 2^e (|m| < 2^64)."""
+    return _EXACT.mul_2exp(gmpy2.mpfr(m, 64), e)
+
+
+# -- enclosures: (lo, hi) with lo <= f(x) <= hi, for finite nonzero x in the domain ------------
+
+def _single(op):
+    return lambda x, dn, up: (getattr(dn, op)(x), getattr(up, op)(x))
+
+
+def _recip(x, dn, up):
+    return dn.div(1, x), up.div(1, x)
+
+
+def _sigmoid(x, dn, up):
+    # 1 / (1 + e^-x) decreases with e^-x: the lower bound takes the upper e^-x.
+    nx = dn.minus(x)                                          # exact: P >= the operand's bits
+    return dn.div(1, up.add(1, up.exp(nx))), up.div(1, dn.add(1, dn.exp(nx)))
+
+
+def _times_x(x, lo, hi, dn, up):
+    """Bounds of x * y for y in [lo, hi], y >= 0."""
+    return (dn.mul(x, lo), up.mul(x, hi)) if x > 0 else (dn.mul(x, hi), up.mul(x, lo))
+
+
+def _silu(x, dn, up):
+    return _times_x(x, *_sigmoid(x, dn, up), dn, up)
+
+
+def _gelu(x, dn, up):
+    # Phi(x) = erfc(u) / 2 with u = -x / sqrt(2); erfc decreases, so Phi's lower bound takes u's upper.
+    r = dn.rec_sqrt(2), up.rec_sqrt(2)
+    nx = dn.minus(x)
+    u_lo, u_hi = (dn.mul(nx, r[1]), up.mul(nx, r[0])) if x > 0 else (dn.mul(nx, r[0]), up.mul(nx, r[1]))
+    phi = dn.mul_2exp(dn.erfc(u_hi), -1), up.mul_2exp(up.erfc(u_lo), -1)
+    return _times_x(x, *phi, dn, up)
+
+
+_ENCLOSE = {"exp": _single("exp"), "exp2": _single("exp2"), "log": _single("log"),
+            "log2": _single("log2"), "rsqrt": _single("rec_sqrt"), "recip": _recip,
+            "tanh": _single("tanh"), "sigmoid": _sigmoid, "silu": _silu, "gelu": _gelu}
+
+
+def _sign(name: str, s: int, m: int, e: int) -> int:
+    """Sign of a non-exact result for the finite nonzero operand (-1)^s * m * 2^e."""
+    if name in ("log", "log2"):
+        return int(e + m.bit_length() <= 0)                   # x < 1 (x = 1 is exact)
+    return s if name in ("recip", "tanh", "silu", "gelu") else 0
+
+
+def _stand_in(f: FPFormat, lo, hi, sign: int):
+    """(m, e) with m * 2^e rounding like every value in [|lo|, |hi|] (a gap between numbers of
+    p + 2 bits), or None when the enclosure is too wide."""
+    dn, up = _contexts(max(lo.precision, hi.precision))
+    a, b = (dn.minus(hi), dn.minus(lo)) if sign else (lo, hi)
+    q0 = f.emin - f.M                                         # exponent of the smallest subnormal
+    if b < _mpfr(1, q0 - 2):
+        return 1, q0 - 3
+    if a > _mpfr(1, f.emax + 3):
+        return 1, f.emax + 4
+    kd, ku = _contexts(f.precision + 2)
+    floor, ceil = kd.plus(a), ku.plus(b)
+    if floor == 0 or gmpy2.is_infinite(ceil):
+        return None
+    wide = _contexts(f.precision + 4)[0]
+    mid = wide.mul_2exp(wide.add(floor, ceil), -1)            # exact: p + 3 bits
+    if kd.plus(mid) != floor or ku.plus(mid) != ceil:
+        return None
+    m, e = mid.as_mantissa_exp()
+    return int(m), int(e)
+
+
+def _exact(name: str, s: int, m: int, e: int):
+    """(sign, m, e) of an exact result for the finite nonzero operand, or None."""
+    power = m & (m - 1) == 0
+    k = e + m.bit_length() - 1                                # x = 2^k when ``power``
+    if name == "exp2" and (e >= 0 or m % (1 << -e) == 0):
+        return 0, 1, (-1) ** s * (m << e if e >= 0 else m >> -e)
+    if name == "log" and s == 0 and power and k == 0:
+        return 0, 0, 0
+    if name == "log2" and s == 0 and power:
+        return int(k < 0), abs(k), 0
+    if name == "rsqrt" and power and k % 2 == 0:
+        return 0, 1, -k // 2
+    if name == "recip" and power:
+        return s, 1, -k
+    return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _value(name: str, f: FPFormat, s: int, m: int, e: int):
+    """(sign, m, e): the exact result, or a stand-in that rounds like it (finite nonzero operand)."""
+    exact = _exact(name, s, m, e)
+    if exact:
+        return exact
+    x, sign, p = _mpfr(-m if s else m, e), _sign(name, s, m, e), 2 * f.precision + 40
+    while p <= _MAX_PRECISION:
+        lo, hi = _ENCLOSE[name](x, *_contexts(p))
+        pinned = _stand_in(f, lo, hi, sign)
+        if pinned:
+            return (sign, *pinned)
+        p *= 2
+    raise ArithmeticError(f"{name}({x}): no correctly rounded result at {_MAX_PRECISION} bits")
+
+
+def _round(f: FPFormat, sign: int, m: int, e: int, rm: str, saturate: bool):
+    top = e + m.bit_length()                                  # 2^(top-1) <= m * 2^e < 2^top
+    q0 = f.emin - f.M
+    if m and top - 1 > f.emax + 3:      # keeps round_exact's shifts small (exp2 of 1e300):
+        m, e = 1, f.emax + 4            # rounds alike, far above overflow
+    elif m and top < q0 - 2:
+        m, e = 1, q0 - 3                # or far below half the smallest subnormal
+    return round_exact(f, sign, m, e, rm, saturate)
+
+
+# What an infinite operand gives: ("nan" | "inf" | "zero" | "one", sign), by the operand's sign.
+_AT_INF = {"exp": (("inf", 0), ("zero", 0)), "exp2": (("inf", 0), ("zero", 0)),
+           "log": (("inf", 0), ("nan", 0)), "log2": (("inf", 0), ("nan", 0)),
+           "rsqrt": (("zero", 0), ("nan", 0)), "recip": (("zero", 0), ("zero", 1)),
+           "tanh": (("one", 0), ("one", 1)), "sigmoid": (("one", 0), ("zero", 0)),
+           "silu": (("inf", 0), ("zero", 1)), "gelu": (("inf", 0), ("zero", 1))}
+
+
+def _evaluate(name: str, fmt, a: int, rm: str, saturate: bool):
+    f = get_format(fmt)
+    if rm not in _MODES and rm != INVALID_RM:
+        raise ValueError(f"unknown rounding mode {rm!r}; modes: {', '.join(_MODES)}")
+    (x,), early = _operands(f, rm, a)
+    if early:
+        return early
+    if x[0] == "inf":
+        kind, sign = _AT_INF[name][x[1]]
+        if kind == "nan":
+            return f.canonical_nan, FLAG_NV
+        if kind == "inf":
+            return (sign << (f.width - 1)) | f.inf, 0
+        return (sign << (f.width - 1)) | (0 if kind == "zero" else round_exact(f, 0, 1, 0, rm)[0]), 0
+    _, s, m, e = x
+    if m == 0:                                                # ±0
+        if name in ("exp", "exp2", "sigmoid"):
+            return round_exact(f, 0, 1, 0 if name != "sigmoid" else -1, rm)
+        if name in ("log", "log2"):
+            return _infinity(f, 1, saturate), FLAG_DZ
+        if name in ("rsqrt", "recip"):
+            return _infinity(f, s, saturate), FLAG_DZ
+        return a, 0                                           # tanh, silu, gelu: ±0
+    if s and name in ("log", "log2", "rsqrt"):
+        return f.canonical_nan, FLAG_NV
+    return _round(f, *_value(name, f, s, m, e), rm, saturate)
+
+
+def _function(name: str, doc: str):
+    def fn(fmt, a: int, rm: str = "rne", saturate: bool = False):
+        return _evaluate(name, fmt, a, rm, saturate)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Correctly rounded {doc}: (result bits, flags)."
+    return fn
+
+
+exp = _function("exp", "e^x")
+exp2 = _function("exp2", "2^x")
+log = _function("log", "natural logarithm")
+log2 = _function("log2", "base-2 logarithm")
+rsqrt = _function("rsqrt", "1/sqrt(x)")
+recip = _function("recip", "1/x")
+tanh = _function("tanh", "hyperbolic tangent")
+sigmoid = _function("sigmoid", "logistic function 1/(1 + e^-x)")
+silu = _function("silu", "SiLU x·sigmoid(x)")
+gelu = _function("gelu", "erf GELU x·Phi(x)")
+
+# The reference functions by operation name (the registry's convention, as in `reference.OPS`).
+OPS = {fn.__name__: fn for fn in (exp, exp2, log, log2, rsqrt, recip, tanh, sigmoid, silu, gelu)}
