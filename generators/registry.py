@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import fpcompare, fpconvert, fpdivsqrt, fpops
+from . import fpcompare, fpconvert, fpdivsqrt, fpexp, fpgelu, fplog, fpops, fprsqrt, fpsigmoid
 from .fpformat import FORMATS, INT_FORMATS, ROUNDING_MODES, FPFormat, IntFormat
 from .multiplier import COUNTERS
 
@@ -200,6 +200,11 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
               rounds=False, vectors="order"),
     Operation("classify", 1, fpcompare.classify, "RISC-V fclass: a 10-bit one-hot class mask", "classify",
               result_bits=10, rounds=False),
+    # Elementary functions (DESIGN.md), correctly rounded in every mode: exp, exp2 (fpexp) --
+    # log, log2 (fplog) --
+    # rsqrt, recip (fprsqrt) --
+    # sigmoid, tanh, silu (fpsigmoid) --
+    # gelu (fpgelu) --
 ]}
 
 CONVERSION = Conversion("to_<format>", 1, fpconvert.convert,

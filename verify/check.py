@@ -19,9 +19,9 @@ import numpy as np
 
 from .. import pysim
 from ..generators.fpformat import FLAG_NV, ROUNDING_MODES, rm_code as reference_code
-from . import fastref, reference
+from . import elementary, fastref, reference
 
-__all__ = ["CheckReport", "check", "expected", "mode_names", "reference_fn"]
+__all__ = ["CheckReport", "check", "expected", "mode_names", "operations", "reference_fn"]
 
 
 @dataclass
@@ -43,6 +43,12 @@ def mode_names(rm_codes) -> list[str]:
     return [ROUNDING_MODES[c] if c < 5 else reference.INVALID_RM for c in rm_codes]
 
 
+def operations(module=reference) -> dict:
+    """A reference module's functions by operation name, with the elementary functions
+    (`spikefp.verify.elementary`, MPFR enclosures: one reference serves both modules)."""
+    return {**module.OPS, **elementary.OPS}
+
+
 def reference_fn(unit, module=reference):
     """``fn(*operand bits, rm) -> (y, flags)``: the unit's operation by a reference ``module``.
 
@@ -55,12 +61,12 @@ def reference_fn(unit, module=reference):
     >>> reference_fn(spikefp.unit("fp32.to_fp16"))(0x3f800000, "rne")      # 1.0
     (15360, 0)
     """
-    return partial(module.OPS[unit.operation.reference], unit.fmt, **unit.reference_params)
+    return partial(operations(module)[unit.operation.reference], unit.fmt, **unit.reference_params)
 
 
 def _expected_chunk(args):
     name, fmt, params, modes, cols = args         # picklable: no netlist crosses to the workers
-    fn = partial(reference.OPS[name], fmt, **params)
+    fn = partial(operations(reference)[name], fmt, **params)
     ys, fl = [], []
     for i, rm in enumerate(modes):
         y, f = fn(*(int(c[i]) for c in cols), rm)
