@@ -53,8 +53,8 @@ filled in by the author below.
 >>> f = get_format("fp8e4m3"); b = Builder()
 >>> y, flags = gelu(b, f, static_modes("rne"), b.input("a", 8))
 >>> b.output("y", y); b.output("flags", flags.bits()); net = b.build()
->>> net.evaluate(a=0x38), net.evaluate(a=0xb8)     # gelu(1) = 0.841 -> 0.8125, gelu(-1) = -0.159
-({'y': 53, 'flags': 1}, {'y': 170, 'flags': 1})
+>>> net.evaluate(a=0x38), net.evaluate(a=0xb8)     # gelu(1) = 0.841 -> 0.8125, gelu(-1) -> -0.15625
+({'y': 53, 'flags': 1}, {'y': 162, 'flags': 1})
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ from ..hdl.builder import CONST0, CONST1, Builder
 from . import adders
 from .fixpoly import PolyTable, chebyshev, piecewise
 from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
+from .fpexp import exp_fixed, to_fixed
 from .fpformat import FPFormat
 from .multiplier import multiply
 from .normalize import Significand, const, normalize_signed
@@ -177,20 +178,18 @@ def _forced(b: Builder, tiny: int, x: int, bit: int) -> int:
 
 def gelu(b: Builder, f: FPFormat, m: Modes, a_bits):
     """x Phi(x): returns (y bits, `Flags`)."""
-    from .fpexp import exp_fixed     # (moved to the imports once fexp is merged)
     P = plan(f)
     W, I, F, Fm = P.W, P.I, P.F, P.Fm
     p, E = f.precision, f.E
     A = unpack(b, f, a_bits)
     s, e = A.sign, A.exp
     e_hi = f.bias + I - 1                          # t < 2^I for every e <= e_hi
-    big = adders.ge(b, e, const(e_hi + 1, E)) if e_hi + 1 < 1 << E else CONST0
     c_tiny = f.bias - (W - 4) - 1                  # e <= c_tiny: t < 2^-(W-4)
     tiny = adders.ge(b, const(c_tiny, E), e) if c_tiny >= 1 else CONST0
 
     # r = 2^j R(t) from the segment table.
-    T = _scaled(b, A.sig, e, 1, f.bias + f.M - F, e_hi, I + F)
-    index = [gates.or_(b, [x, big]) for x in T[F - HB:]]
+    T = to_fixed(b, f, replace(A, sign=CONST0), F, I).bits     # clamped below 2^I: a zero segment
+    index = T[F - HB:I + F]
     offset = [~x for x in T[:F - HB]]
     jbits = max(P.j).bit_length()
     r, j = piecewise(b, index, offset, P.table, P.j, jbits)

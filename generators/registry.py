@@ -207,6 +207,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     # rsqrt, recip (fprsqrt) --
     # sigmoid, tanh, silu (fpsigmoid) --
     # gelu (fpgelu) --
+    Operation("gelu", 1, fpgelu.gelu, "erf GELU x Phi(x), correctly rounded", "gelu"),
 ]}
 
 CONVERSION = Conversion("to_<format>", 1, fpconvert.convert,
