@@ -44,8 +44,18 @@ Near t/2 (x small) the distance to the boundary t/2 is 0.8 t relative, >= 2^-(W-
 tiny path starts where the general one could no longer tell. Checked exhaustively on
 fp8e4m3, fp8e5m2 (all modes, dynamic), fp16 and bf16.
 
-Sizes (default profile, static RNE), neurons / depth: see `spikefp stats` and the table
-filled in by the author below.
+Sizes (default profile, static RNE; ``spikefp stats``), neurons / depth, and the segment
+widths tried (h = 2^-HB; the degree n follows from the error budget):
+
+=========  ===================  ===================  ===================
+unit       HB = 3 (1/8)         HB = 4 (1/16)        HB = 5 (1/32, used)
+=========  ===================  ===================  ===================
+fp16.gelu  33,601 / 236 (n 8)   30,077 / 236 (n 7)   27,975 / 236 (n 6)
+fp32.gelu  58,908 / 298 (n 10)  52,412 / 298 (n 8)   48,759 / 298 (n 7)
+=========  ===================  ===================  ===================
+
+With HB = 5: fp16 27,975 / 236, bf16 25,256 / 222, fp32 48,759 / 298 (3.1% of NEXUS's
+1,555,625), fp64 123,726 / 395; dynamic rm adds about 20 neurons.
 
 >>> from spikefp.hdl import Builder
 >>> from spikefp.generators.fpformat import get_format
@@ -79,7 +89,7 @@ from .shifters import shift_right
 __all__ = ["gelu", "plan", "Plan", "G"]
 
 G = 31          # guard bits beyond p + 2: failures below 2^-30 of the inputs
-HB = 4          # segments of width 1/16
+HB = 5          # segments of width 1/32 (measured best, see the table)
 
 
 class Plan(NamedTuple):
