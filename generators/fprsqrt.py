@@ -57,7 +57,7 @@ from . import adders
 from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
 from .fpdivsqrt import SQRT_ARCHS, _normalized, _restoring_quotient, _root, div
 from .fpformat import FPFormat
-from .normalize import const, normalize_signed
+from .normalize import const, normalize_signed, split
 
 __all__ = ["recip", "rsqrt", "ARCHS"]
 
@@ -67,6 +67,13 @@ ARCHS = SQRT_ARCHS
 def recip(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool = False):
     """``1 / a``: returns (y bits, `Flags`); recip(+-0) = +-inf with DZ, recip(+-inf) = +-0."""
     return div(b, f, m, const(f.bias << f.M, f.width), a_bits, saturate)
+
+
+def _always_normal(f: FPFormat) -> bool:
+    """Whether every rsqrt result is a normal number below the overflow threshold: from
+    rsqrt(largest) > 2^(-(emax+1)/2) >= 2^emin up to rsqrt(2^(emin-M)) <= 2^emax (true for the
+    named formats; e2m5 or e3m8 have subnormal or overflowing results)."""
+    return 2 * f.emin + f.emax + 1 <= 0 and f.M - f.emin <= 2 * f.emax
 
 
 def rsqrt(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool = False, arch: str = "restoring"):
@@ -91,12 +98,17 @@ def rsqrt(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool = False, arc
     z, rem_div = _restoring_quotient(b, 2 * n - 1, top, m1, arch)       # floor(2^(2K) / m1)
     root, rem_root = _root(b, n, list(z) + [CONST0], arch)
     sticky = gates.or_(b, [rem_div, rem_root])
-    # R's bit n - 1 weighs 2^(n-1-K-j); its biased exponent is bias - floor((ea - bias) / 2)
-    # = 2 bias - floor((ea + bias) / 2): normalize_signed takes k, one less.
+    # R's bit n - 2 weighs 2^(n-2-K-j); its biased exponent is bias - 1 - floor((ea - bias) / 2)
+    # = 2 bias - 1 - floor((ea + bias) / 2): 2 bias + NOT floor(...), one more for R = 2^(n-1).
     s_, _ = adders.add(b, ea, const(f.bias % (1 << w), w))
     half = list(s_[1:]) + [s_[-1]]
-    k, _ = adders.add(b, const(2 * f.bias, w), [~x for x in half])
-    exp, sig = normalize_signed(b, f, [sticky] + list(root), k)
+    if _always_normal(f):
+        # The exact case R = 2^(n-1) has every lower bit 0: fold its top bit into bit n - 2.
+        k, _ = adders.add(b, const(2 * f.bias, w), [~x for x in half], root[-1])
+        exp, sig = k[:f.E], split(b, f, list(root[:-2]) + [gates.or_(b, root[-2:])], sticky)
+    else:   # normalize_signed's k is one less than the biased exponent of the top bit, n - 1
+        k, _ = adders.add(b, const(2 * f.bias, w), [~x for x in half])
+        exp, sig = normalize_signed(b, f, [sticky] + list(root), k)
     dz = A.is_zero
     # E4M3 has no infinity: rsqrt(+-0) is the NaN, or with saturate the largest finite number.
     raw = RawFloat(A.sign, exp, sig, saturated_inf=dz if saturate and not f.ieee else CONST0, dz=dz)
