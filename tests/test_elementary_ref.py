@@ -14,7 +14,8 @@ Two second opinions, neither using MPFR nor `reference.round_exact`:
   in 10^4 otherwise (a genuine hard case: the result lies within 2^-40 of a boundary).
 - mpmath for the FP8 formats in all five modes: 200 bits, or more until the value is 2^-(bits-50)
   away from every boundary of the mode.
-Plus the exact cases and every special, from DESIGN.md's text.
+Plus the exact cases and every special, from DESIGN.md's text; and the exhaustive tables
+(`elementary.table`: the same results, cached on disk) and check's use of them.
 """
 
 import math

@@ -11,8 +11,10 @@ t is irrational (the exact cases are recognized first), so it is never a number 
 significant bits; when [lo, hi] lies between two consecutive ones A < B, the midpoint of A
 and B rounds like t in every mode (as in `elementary`'s stand-ins), and the vectorized
 rounder of `spikefp.verify.fastref` rounds it. Inputs whose enclosure straddles a number of
-p + 2 bits (about 2^-15 of them at fp32), or beyond float64's range of care, go to the MPFR
-reference one by one.
+p + 2 bits (about 2^-15 of them at fp32: 0 to 10 in 10^6 measured) go to the MPFR reference
+one by one. Throughput on one core (10^6 fp32 inputs, random bit patterns or uniform in
+[-100, 100]): exp 1.5-4 M inputs/s, log2 5.6 M/s, gelu 2.9 M/s (a quarter of that on a
+loaded machine); the 2^32 campaign is a loop over chunks of 2^24.
 
 The error bound. numpy's float64 exp, exp2, log, log2 and tanh (and glibc's erfc) are within
 a few units of float64's last place (2^-52 relative); sigmoid and silu add an addition and a
@@ -107,13 +109,12 @@ def _grid_floor(v: np.ndarray, p: int):
     return bits.view(np.float64), (bits + (np.uint64(1) << cut)).view(np.float64)
 
 
-def _exact(fn: str, f: FPFormat, x: np.ndarray, s: np.ndarray, m: np.ndarray, ex: np.ndarray):
+def _exact(fn: str, f: FPFormat, x: np.ndarray, s: np.ndarray, m: np.ndarray):
     """(where, value): operands with an exactly representable result, and that result (float64,
     clamped to far outside the format's range)."""
     frac, k = np.frexp(np.abs(x))
     power = frac == 0.5                                       # |x| = 2^(k - 1)
     k = k - 1
-    nan = np.full(x.shape, np.nan)
     if fn == "exp2":
         where = np.floor(x) == x
         value = np.exp2(np.clip(x, f.emin - f.M - 3, f.emax + 4))
@@ -126,7 +127,7 @@ def _exact(fn: str, f: FPFormat, x: np.ndarray, s: np.ndarray, m: np.ndarray, ex
     elif fn == "recip":
         where, value = power, np.exp2(-k).astype(np.float64) * np.where(s == 1, -1, 1)
     else:
-        where, value = np.zeros(x.shape, bool), nan
+        where, value = np.zeros(x.shape, bool), np.zeros(x.shape)
     return where & (m > 0), value
 
 
@@ -165,7 +166,7 @@ def evaluate(fn: str, fmt, a, rm: str = "rne", saturate: bool = False):
             bits[sel], flags[sel] = elementary.OPS[fn](f, rep, rm, saturate)
     bits[nan], flags[nan] = f.canonical_nan, np.where(snan[nan], FLAG_NV, 0)
     special = nan | inf | zero | neg
-    exact, value = _exact(fn, f, x, s, m, ex)
+    exact, value = _exact(fn, f, x, s, m)
     exact &= ~special
     rest = ~special & ~exact
     xr = x[rest]
