@@ -7,11 +7,12 @@ Two second opinions, neither using MPFR nor `reference.round_exact`:
   gelu's erfc takes |x|/sqrt(2), whose rounding costs 2u^2 ULP at u below 27, and beyond that the
   result is a float64 subnormal far below every tested format's smallest subnormal), so it rounds
   like the true value unless it lies within 2^-40 (relative) of a rounding boundary. Those inputs
-  are decided by mpmath instead (below), and counted. Measured: silu and gelu of a subnormal
-  bf16 or fp32 x with an odd significand (x/2 is a tie; the true value is x/2 + x^2/4 or
-  x/2 + x^2/sqrt(2 pi), 2^-125 relative away, far below float64's precision), 128 per function in
-  bf16 (every one of them), none in fp16 (float64 resolves x^2/4 there), and about one fp32 input
-  in 10^4 otherwise (a genuine hard case: the result lies within 2^-40 of a boundary).
+  are decided by mpmath instead (below), and counted. Measured: silu and gelu of a bf16 or fp32
+  x below 2^-125 whose half is a midpoint between subnormals (x/2 is a tie; the true value is
+  x/2 + x^2/4 or x/2 + x^2/sqrt(2 pi), 2^-125 relative away, far below float64's precision):
+  256 per function in bf16, every one undecided; none in fp16 (float64 resolves x^2/4 there);
+  and about one fp32 input in 10^4 otherwise (a genuine hard case: the result lies within
+  2^-40 of a boundary). `_tie_at_half` names the first kind; the tests allow no other.
 - mpmath for the FP8 formats in all five modes: 200 bits, or more until the value is 2^-(bits-50)
   away from every boundary of the mode.
 Plus the exact cases and every special, from DESIGN.md's text; and the exhaustive tables
@@ -157,7 +158,7 @@ def _finite(f, y: float) -> Fraction:
 def _tie_at_half(f, fn, a):
     """silu or gelu of a tiny x whose half is a midpoint between subnormals: float64 cannot see
     past the tie x/2 when the first-order term (x^2/4 or x^2/sqrt(2 pi)) is below its last bit."""
-    x = abs(_value(f, a) or 0)
+    x = abs(_value(f, a))
     t = x / 2 / Fraction(2) ** (f.emin - f.M - 1)           # x/2 in half subnormal quanta
     return fn in ("silu", "gelu") and x < Fraction(2) ** -60 and t.denominator == 1 and t.numerator % 2 == 1
 
