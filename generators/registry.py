@@ -205,6 +205,9 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("exp2", 1, fpexp.exp2, "2^a, correctly rounded", "exp2", (SATURATE,)),
     # log, log2 (fplog) --
     # rsqrt, recip (fprsqrt) --
+    Operation("rsqrt", 1, fprsqrt.rsqrt, "1/sqrt(a), correctly rounded", "rsqrt",
+              (SATURATE, Param("arch", fprsqrt.ARCHS, fprsqrt.ARCHS[0], "division and root recurrences"))),
+    Operation("recip", 1, fprsqrt.recip, "1/a, correctly rounded", "recip", (SATURATE,)),
     # sigmoid, tanh, silu (fpsigmoid) --
     # gelu (fpgelu) --
     Operation("gelu", 1, fpgelu.gelu, "erf GELU x Phi(x), correctly rounded", "gelu"),
