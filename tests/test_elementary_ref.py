@@ -417,6 +417,7 @@ def test_e4m3_overflow_is_nan():
 def fresh_tables(tmp_path, monkeypatch):
     """An empty cache folder and no table in memory."""
     monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
+    monkeypatch.delenv("SPIKEFP_TABLE_CACHE", raising=False)     # the tests' shared folder
     monkeypatch.setattr(elementary, "_TABLES", {})
     return tmp_path
 

@@ -54,6 +54,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import gmpy2
@@ -348,7 +349,9 @@ def table(fn: str, fmt, rm: str = "rne", saturate: bool = False):
         raise ValueError(f"tables cover formats of at most {TABLE_MAX_WIDTH} bits, not {f.name} ({f.width})")
     key = (fn, f.name, bool(saturate))
     if key not in _TABLES:
-        path = cache_dir("elementary", _source_hash()) / f"{fn}-{f.name}{'-sat' if saturate else ''}.npz"
+        root = os.environ.get("SPIKEFP_TABLE_CACHE")       # tests: one folder shared by xdist workers
+        folder = (Path(root) if root else cache_dir("elementary")) / _source_hash()
+        path = folder / f"{fn}-{f.name}{'-sat' if saturate else ''}.npz"
         loaded = _load(path)
         if loaded is None or loaded[0].shape != (len(_MODES), 1 << f.width):
             loaded = _build(fn, f, bool(saturate))
