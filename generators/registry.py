@@ -202,6 +202,10 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
               result_bits=10, rounds=False),
     # Elementary functions (DESIGN.md), correctly rounded in every mode: exp, exp2 (fpexp) --
     # log, log2 (fplog) --
+    Operation("log", 1, fplog.log, "natural logarithm, correctly rounded", "log",
+              (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),
+    Operation("log2", 1, fplog.log2, "base-2 logarithm, correctly rounded", "log2",
+              (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),
     # rsqrt, recip (fprsqrt) --
     # sigmoid, tanh, silu (fpsigmoid) --
     # gelu (fpgelu) --
