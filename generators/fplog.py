@@ -36,7 +36,7 @@ unit        restoring        select
 
 >>> import spikefp
 >>> u = spikefp.unit("fp16.log2")
->>> hex(u.evaluate(a=0x4400)["y"])                  # log2(4) = 2, exact
+>>> hex(u.netlist.evaluate(a=0x4400)["y"])                  # log2(4) = 2, exact
 '0x4000'
 """
 
@@ -54,7 +54,7 @@ from . import adders
 from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
 from .fpdivsqrt import _normalized
 from .fpformat import FPFormat
-from .multiplier import counter
+from .multiplier import _max_counter_inputs, counter
 from .normalize import const, normalize_signed
 
 __all__ = ["log", "log2", "ARCHS", "plan"]
@@ -110,14 +110,15 @@ def _sum_columns(b: Builder, cols) -> list[int]:
     counters until every column holds two bits, then one adder."""
     width = len(cols)
     cols = [[x for x in col if x != CONST0] for col in cols]
+    cap = _max_counter_inputs(b, "serial")
     while max(len(c) for c in cols) > 2:
         new: list[list[int]] = [[] for _ in range(width)]
         for k, col in enumerate(cols):
             if len(col) + len(new[k]) <= 2 or len(col) < 2:
                 new[k].extend(col)
                 continue
-            for i in range(0, len(col), 63):
-                part = col[i:i + 63]
+            for i in range(0, len(col), cap):
+                part = col[i:i + cap]
                 if len(part) < 2:
                     new[k].extend(part)
                     continue
