@@ -54,12 +54,12 @@ from . import adders
 from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
 from .fpdivsqrt import _normalized
 from .fpformat import FPFormat
-from .multiplier import _max_counter_inputs, counter
+from .multiplier import _max_counter_inputs, counter, multiply
 from .normalize import const, normalize_signed
 
 __all__ = ["log", "log2", "ARCHS", "plan"]
 
-ARCHS = ("restoring", "select")
+ARCHS = ("quadratic", "restoring", "select")
 GUARD = 16          # g: guard bits below the (p + 2)-bit grid at the smallest result
 
 
@@ -71,6 +71,7 @@ class _Plan:
     S: int
     Fx: int
     N: int
+    q: int              # bits of delta squared (0: first-order residual only)
     c: tuple
     kb: int
     bias: int
@@ -78,11 +79,12 @@ class _Plan:
 
 
 @lru_cache(maxsize=None)
-def plan(p: int, base: str, g: int = GUARD) -> _Plan:
-    """The widths, constants and bias for precision ``p`` and base ``"e"`` or ``"2"``.
+def plan(p: int, base: str, quadratic: bool = True, g: int = GUARD) -> _Plan:
+    """The widths, constants and bias for precision ``p``, base ``"e"`` or ``"2"``, and a
+    first- or second-order residual.
 
-    >>> pl = plan(11, "2"); pl.T0, pl.S, pl.N, pl.bias
-    (39, 46, 24, 36)
+    >>> pl = plan(11, "2", quadratic=False); pl.T0, pl.S, pl.N, pl.bias
+    (39, 46, 25, 36)
     """
     T0 = 2 * p + 1 + g
     S = T0 + 4
@@ -90,18 +92,23 @@ def plan(p: int, base: str, g: int = GUARD) -> _Plan:
         kb = 1 / mp.log(2) if base == "2" else mpf(1)
         c = [mp.log(1 + mpf(2) ** -i) * kb for i in range(T0 + 40)]
     while True:
-        N = S // 2 + 2
+        N = S // 3 + 2 if quadratic else S // 2 + 2
+        q = S - 2 * N + 2 if quadratic else 0
         Fx = S + 3
         with mp.workprec(400):
             ci = tuple(int(mp.nint(v * 2 ** S)) for v in c[:N + 1])
             kbits = int(mp.floor(kb * 2 ** S))
         copies = bin(kbits).count("1")
         delta = 2.0 ** -N * (1 + 2.0 ** -N) + N * 2.0 ** -Fx
-        err = N / 2 + 0.5 + 2.4 * float(kb) * N * 2.0 ** (S - Fx) / (1 - delta) + copies \
-            + float(kb) * (delta ** 2 / 2) * 1.1 * 2.0 ** S + 1
+        err = N / 2 + 0.5 + 2.4 * float(kb) * N * 2.0 ** (S - Fx) / (1 - delta) + copies + 1
+        if quadratic:     # delta^2 / 2 from q bits of delta (truncated), copies, then delta^3 / 3
+            err += float(kb) * (2.0 ** (S - 2 * N - q + 1) + delta ** 3 / 3 * 1.1 * 2.0 ** S) \
+                + bin(kbits >> (2 * N - 1)).count("1") + 1
+        else:
+            err += float(kb) * (delta ** 2 / 2) * 1.1 * 2.0 ** S
         bias = math.ceil(err)
         if 2 * bias + 1 <= 2 ** (S - T0):
-            return _Plan(p, S, Fx, N, ci, kbits, bias, T0)
+            return _Plan(p, S, Fx, N, q, ci, kbits, bias, T0)
         S += 1
 
 
@@ -150,7 +157,7 @@ def _log(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool, base: str, a
     if arch not in ARCHS:
         raise ValueError(f"unknown log architecture {arch!r}; choose from {', '.join(ARCHS)}")
     p = f.precision
-    pl = plan(p, base)
+    pl = plan(p, base, arch == "quadratic")
     S, Fx, N = pl.S, pl.Fx, pl.N
     A = unpack(b, f, a_bits)
     w = f.E + 2
@@ -163,7 +170,7 @@ def _log(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool, base: str, a
     x = [CONST0] * (Fx - p) + list(sig[:-1]) + [~one, one]
     ds = [one]
     for i in range(1, N + 1):
-        d, x = step(b, x, i, arch)
+        d, x = step(b, x, i, "select" if arch == "select" else "restoring")
         ds.append(d)
     # T = (e + 1) c_0 - sum d_i c_i + kb (x_N - 1) - sigma (+-bias when inexact), two's complement.
     width = S + ((1 << (w - 1)) + 8).bit_length() + 1     # |T| <= |e + 1| + 1
@@ -193,6 +200,16 @@ def _log(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool, base: str, a
                 if pos >= 0:
                     add_const_lit(xj, 1 << pos)
     offset -= pl.kb
+    if pl.q:    # - kb delta^2 / 2, delta = 1 - x_N < 2^-(N-1): its bits from 2^-N down, q of them
+        lo = Fx - N - pl.q + 1
+        dt = [gates.and_(b, [~xj, ~one]) for xj in x[lo:Fx - N + 1]]
+        sq = multiply(b, dt, dt)               # delta^2 / 2 = sq 2^-(2N + 2q - 1)
+        for k in range(S + 1):
+            if pl.kb >> k & 1:
+                for l, v in enumerate(sq):
+                    pos = l + k - 2 * N - 2 * pl.q + 1
+                    if pos >= 0:
+                        add_const_lit(v, -(1 << pos))
     inexact = ~exact
     add_const_lit(gates.and_(b, [inexact, ~neg]), pl.bias)
     add_const_lit(gates.and_(b, [inexact, neg]), -pl.bias)
@@ -218,11 +235,11 @@ def _log(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool, base: str, a
     return finish(b, f, m, replace(raw, nan=nan, nv=nv, inf=inf, inf_sign=dz), rounded)
 
 
-def log(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool = False, arch: str = "restoring"):
+def log(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool = False, arch: str = "quadratic"):
     """Natural logarithm, correctly rounded: returns (y bits, `Flags`)."""
     return _log(b, f, m, a_bits, saturate, "e", arch)
 
 
-def log2(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool = False, arch: str = "restoring"):
+def log2(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool = False, arch: str = "quadratic"):
     """Base-2 logarithm, correctly rounded: returns (y bits, `Flags`)."""
     return _log(b, f, m, a_bits, saturate, "2", arch)
