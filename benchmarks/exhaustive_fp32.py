@@ -136,6 +136,8 @@ def campaign(unit, start: int, end: int, chunk: int, jobs: int, state_path: Path
     sim = pysim.compile(unit.netlist, threads=jobs).prepare()
     hexw = -(-unit.operand_bits // 4)
     facts = {"engine": sim.backend, "reference": ref_name, "resumed_at": hex(st.next)}
+    print(f"{unit.name} {unit.rm}: inputs [{st.next:#x}, {end:#x}) of [{start:#x}, {end:#x}), engine {sim.backend} "
+          f"({jobs} threads), reference {ref_name}", file=sys.stderr)
     old = signal.signal(signal.SIGTERM, _on_term)
     try:
         with phase(f"{unit.name} {unit.rm}", total=end - start, unit="in") as bar:
