@@ -58,7 +58,7 @@ regress-fpu: install
 # conversion and mode.
 exhaustive: install
 	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py \
-	  tests/test_torch_engine.py tests/test_dynamics.py
+	  tests/test_torch_engine.py tests/test_dynamics.py tests/test_elementary_ref.py
 
 # Every input of fp32.exp and fp32.log2 (2^32 each, static RNE) against the reference; a
 # summary per function in build/exhaustive/. An interrupted run resumes where it stopped.

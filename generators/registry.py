@@ -203,7 +203,8 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     # Elementary functions (DESIGN.md), correctly rounded in every mode: exp, exp2 (fpexp) --
     # log, log2 (fplog) --
     # rsqrt, recip (fprsqrt) --
-    Operation("rsqrt", 1, fprsqrt.rsqrt, "1/sqrt(a), correctly rounded", "rsqrt", (SATURATE,)),
+    Operation("rsqrt", 1, fprsqrt.rsqrt, "1/sqrt(a), correctly rounded", "rsqrt",
+              (SATURATE, Param("arch", fprsqrt.ARCHS, fprsqrt.ARCHS[0], "division and root recurrences"))),
     Operation("recip", 1, fprsqrt.recip, "1/a, correctly rounded", "recip", (SATURATE,)),
     # sigmoid, tanh, silu (fpsigmoid) --
     # gelu (fpgelu) --
