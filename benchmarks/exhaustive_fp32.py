@@ -28,6 +28,8 @@ import signal
 import sys
 import time
 from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -35,21 +37,45 @@ import numpy as np
 import spikefp
 from spikefp import pysim
 from spikefp.hdl.progress import phase
-from spikefp.verify import check, fastref
+from spikefp.verify import check, elementary, elementary_fast, fastref
 
-Reference = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+class Reference(NamedTuple):
+    """The reference of a campaign: ``fn(a uint64 array) -> (y, flags) arrays``."""
+    fn: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    name: str
+    split: bool        # fn pickles: worker processes share each chunk (else it runs here)
 
 
-def reference(unit, jobs: int) -> tuple[Reference, str]:
-    """The reference for ``unit`` as ``fn(a uint64 array) -> (y, flags) uint64 arrays``, and its name.
+def reference(unit, jobs: int) -> Reference:
+    """The fastest reference for ``unit``: the one seam to the references.
 
-    The one seam to the reference: `spikefp.verify.check.expected` takes the vectorized
-    `spikefp.verify.fastref` where it covers the operation and format (millions a second),
-    else the scalar references (MPFR for the elementary functions, ~25 us a call) on ``jobs``
-    processes.
+    fp32 elementary functions: the vectorized `spikefp.verify.elementary_fast` (float64
+    enclosures, MPFR for the few it cannot decide; ~1-3 million a second per process);
+    everything else through `spikefp.verify.check.expected`, which takes the exhaustive
+    tables of the 16-bit elementary functions, the vectorized `spikefp.verify.fastref`,
+    or the scalar references (~25 us a call for MPFR) on ``jobs`` processes.
     """
-    fast = unit.operation.reference in fastref.OPS and fastref.supported(unit.fmt)
-    return (lambda a: check.expected(unit, {"a": a}, None, jobs)), ("fastref" if fast else "scalar")
+    name, f = unit.operation.reference, unit.fmt
+    if name in elementary_fast.OPS and elementary_fast.supported(f) and f.width > elementary.TABLE_MAX_WIDTH:
+        return Reference(partial(elementary_fast.evaluate, name, f, rm=unit.rm, **unit.reference_params),
+                         "elementary_fast", True)
+    label = ("elementary.table" if name in elementary.OPS and f.width <= elementary.TABLE_MAX_WIDTH else
+             "fastref" if name in fastref.OPS and fastref.supported(f) else "scalar")
+    return Reference(lambda a: check.expected(unit, {"a": a}, None, jobs), label, False)
+
+
+def _reference_start(ref: Reference, a: np.ndarray, pool, jobs: int):
+    """Start the reference on ``a`` (in the pool's processes when it can); `_reference_end` collects it."""
+    if pool is None or not ref.split:
+        return None
+    return [pool.submit(ref.fn, part) for part in np.array_split(a, jobs)]
+
+
+def _reference_end(ref: Reference, a: np.ndarray, started):
+    if started is None:
+        return ref.fn(a)
+    parts = [f.result() for f in started]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 class State(NamedTuple):
@@ -132,12 +158,14 @@ def campaign(unit, start: int, end: int, chunk: int, jobs: int, state_path: Path
     interrupt.
     """
     st = load_state(state_path, State(unit.name, unit.rm, unit.netlist.content_hash(), start, end, start, 0, [], 0.0))
-    ref, ref_name = reference(unit, jobs)
+    ref = reference(unit, jobs)
     sim = pysim.compile(unit.netlist, threads=jobs).prepare()
     hexw = -(-unit.operand_bits // 4)
-    facts = {"engine": sim.backend, "reference": ref_name, "resumed_at": hex(st.next)}
+    facts = {"engine": sim.backend, "reference": ref.name, "resumed_at": hex(st.next)}
     print(f"{unit.name} {unit.rm}: inputs [{st.next:#x}, {end:#x}) of [{start:#x}, {end:#x}), engine {sim.backend} "
-          f"({jobs} threads), reference {ref_name}", file=sys.stderr)
+          f"({jobs} threads), reference {ref.name}", file=sys.stderr)
+    # The reference runs in worker processes while the engine runs here: both keep the cores busy.
+    pool = ProcessPoolExecutor(jobs) if jobs > 1 and ref.split else None
     old = signal.signal(signal.SIGTERM, _on_term)
     try:
         with phase(f"{unit.name} {unit.rm}", total=end - start, unit="in") as bar:
@@ -145,8 +173,9 @@ def campaign(unit, start: int, end: int, chunk: int, jobs: int, state_path: Path
             while st.next < end:
                 t = time.perf_counter()
                 a = np.arange(st.next, min(st.next + chunk, end), dtype=np.uint64)
+                started = _reference_start(ref, a, pool, jobs)
                 got = sim.run(a=a)
-                ey, ef = ref(a)
+                ey, ef = _reference_end(ref, a, started)
                 k, first = mismatches(a, got["y"], got["flags"], ey, ef, max(0, keep - len(st.first)), hexw)
                 st = st._replace(next=st.next + len(a), mismatches=st.mismatches + k, first=st.first + first,
                                  seconds=st.seconds + time.perf_counter() - t)
@@ -157,6 +186,8 @@ def campaign(unit, start: int, end: int, chunk: int, jobs: int, state_path: Path
         raise KeyboardInterrupt from None
     finally:
         signal.signal(signal.SIGTERM, old)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return st, facts
 
 
