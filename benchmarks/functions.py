@@ -45,15 +45,15 @@ import numpy as np
 
 import spikefp
 from spikefp.anchors import NEXUS_FUNCTIONS
-from spikefp.generators.fpformat import ROUNDING_MODES, FPFormat, get_format
+from spikefp.generators.fpformat import FPFormat, get_format
 from spikefp.generators.registry import OPERATIONS
 from spikefp.hdl.progress import phase
-from spikefp.verify import elementary, vectors
+from spikefp.verify import check, elementary, vectors
 
 FUNCTIONS = tuple(elementary.OPS)          # the ten of issue 14, in its order
 FORMATS = ("fp8e4m3", "fp8e5m2", "fp16", "bf16", "fp32", "fp64")
 EXHAUSTIVE_BITS = 16                       # formats up to this width run every input
-CHUNK = 4096                               # inputs per worker task
+CHUNK = 4096                               # (input, mode) pairs per worker task
 
 
 def _mp(name: str):
@@ -84,23 +84,19 @@ def ulp_error(f: FPFormat, v, y: int, ref: int) -> float:
     return float(gmpy2.mul_2exp(abs(yv - v), f.M - binade))
 
 
-def _measure_chunk(task):
-    """Reference results and ULP errors of one chunk: (ref y, ref flags, errors), one per (input, mode)."""
-    name, fmt, a, codes, got = task
+def _errors_chunk(task) -> list[float]:
+    """ULP errors of one chunk of results ``got`` (correctly rounded: ``ref``) for the inputs ``a``."""
+    name, fmt, a, got, ref = task
     f = get_format(fmt)
-    ref_fn = elementary.OPS[name]
-    ref_y, ref_f, err = [], [], []
+    err = []
     with gmpy2.context(precision=2 * f.precision + 64, emin=-(1 << 30) + 1, emax=(1 << 30) - 1):
         exact = {}
-        for x, code, y in zip(a.tolist(), codes.tolist(), got.tolist()):
-            ry, rf = ref_fn(fmt, x, ROUNDING_MODES[code])
-            if x not in exact:
+        for x, y, r in zip(a.tolist(), got.tolist(), ref.tolist()):
+            if x not in exact:                      # an input's five modes share its exact value
                 xv = value(f, x)
                 exact[x] = None if xv is None else _mp(name)(xv)
-            ref_y.append(ry)
-            ref_f.append(rf)
-            err.append(ulp_error(f, exact[x], y, ry))
-    return ref_y, ref_f, err
+            err.append(ulp_error(f, exact[x], y, r))
+    return err
 
 
 class Row(NamedTuple):
@@ -130,28 +126,29 @@ def inputs_for(u, samples: int, seed: int) -> tuple[np.ndarray, bool]:
     return vectors.for_unit(u, samples, seed)["a"], False
 
 
-def measure(name: str, fmt: str, modes: str, samples: int, seed: int, pool) -> Row:
+def measure(name: str, fmt: str, modes: str, samples: int, seed: int, jobs: int, pool) -> Row:
     t = time.perf_counter()
     static = spikefp.unit(f"{fmt}.{name}")
     s = static.stats()
     a, full = inputs_for(static, samples, seed)
     if modes == "all":
+        u = spikefp.unit(f"{fmt}.{name}", dynamic=True)
         a_all = np.repeat(a, 5)                     # each input's five modes side by side (one MPFR value)
         codes = np.tile(np.arange(5, dtype=np.uint64), len(a))
-        got = spikefp.unit(f"{fmt}.{name}", dynamic=True).sim.run(a=a_all, rm=codes)
+        got = u.sim.run(a=a_all, rm=codes)
     else:
-        a_all, codes = a, np.zeros(len(a), np.uint64)
-        got = static.sim.run(a=a)
-    tasks = [(name, fmt, a_all[i:i + CHUNK], codes[i:i + CHUNK], got["y"][i:i + CHUNK].astype(np.uint64))
-             for i in range(0, len(a_all), CHUNK)]
-    ref_y, ref_f, err = [], [], []
-    with phase(f"{fmt}.{name}", total=len(a_all), unit="in") as bar:
-        for ry, rf, e in (pool.map(_measure_chunk, tasks) if pool else map(_measure_chunk, tasks)):
-            ref_y += ry
-            ref_f += rf
+        u, a_all, codes = static, a, np.zeros(len(a), np.uint64)
+        got = u.sim.run(a=a)
+    # MPFR's correctly rounded results: the 16-bit tables, else the scalar reference on `jobs` processes
+    ref_y, ref_f = check.expected(u, {"a": a_all}, codes if u.dynamic else None, jobs)
+    gy = got["y"].astype(np.uint64)
+    tasks = [(name, fmt, a_all[i:i + CHUNK], gy[i:i + CHUNK], ref_y[i:i + CHUNK]) for i in range(0, len(a_all), CHUNK)]
+    err = []
+    with phase(f"{fmt}.{name} ulp", total=len(a_all), unit="in") as bar:
+        for e in (pool.map(_errors_chunk, tasks) if pool else map(_errors_chunk, tasks)):
             err += e
-            bar.update(len(ry))
-    ref_y, ref_f, err = np.array(ref_y, np.uint64), np.array(ref_f, np.uint64), np.array(err)
+            bar.update(len(e))
+    err = np.array(err)
     finite = err[np.isfinite(err)]
     nx = NEXUS_FUNCTIONS.get(f"{fmt}.{name}")
     return Row(f"{fmt}.{name}", s["neurons"], s["synapses"], s["depth"], modes, len(a), full,
@@ -220,7 +217,7 @@ def main(argv=None) -> int:
     try:
         for name in names:
             for fmt in args.formats:
-                r = measure(name, fmt, args.modes, args.samples, args.seed, pool)
+                r = measure(name, fmt, args.modes, args.samples, args.seed, args.jobs, pool)
                 print(json.dumps(as_json(r)) if args.json else line(r), flush=True)
                 print(f"{r.unit}: {r.seconds:.1f} s", file=sys.stderr)
     finally:
