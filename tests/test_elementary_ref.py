@@ -407,3 +407,82 @@ def test_e4m3_overflow_is_nan():
     assert elementary.exp(f, x) == (0x7F, FLAG_OF | FLAG_NX)
     assert elementary.exp(f, x, "rtz") == (0x7E, FLAG_OF | FLAG_NX)
     assert elementary.exp(f, x, "rne", saturate=True) == (0x7E, FLAG_OF | FLAG_NX)
+
+
+# -- exhaustive tables (elementary.table) and their use by check --------------------------------
+
+@pytest.fixture
+def fresh_tables(tmp_path, monkeypatch):
+    """An empty cache folder and no table in memory."""
+    monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
+    monkeypatch.setattr(elementary, "_TABLES", {})
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt,saturate", [("fp8e4m3", False), ("fp8e4m3", True), ("fp8e5m2", False)])
+def test_tables_are_the_reference(fresh_tables, fmt, saturate):
+    for fn in FNS:
+        for rm in MODES:
+            y, fl = elementary.table(fn, fmt, rm, saturate)
+            assert y.dtype == np.uint64 and fl.dtype == np.uint8 and len(y) == 256
+            want = [elementary.OPS[fn](fmt, a, rm, saturate) for a in range(256)]
+            assert [(int(v), int(g)) for v, g in zip(y, fl)] == want, (fn, rm)
+
+
+def test_fp16_table_sample(fresh_tables):
+    """A 16-bit table (every input of fp16 and bf16, every function and mode: under -m slow in
+    tests/test_elementary_fast.py, against the vectorized reference)."""
+    rng = random.Random(5)
+    for fn in ("exp",):
+        for rm in MODES:
+            y, fl = elementary.table(fn, "fp16", rm)
+            for a in rng.sample(range(1 << 16), 300):
+                assert (int(y[a]), int(fl[a])) == elementary.OPS[fn]("fp16", a, rm), (fn, hex(a), rm)
+
+
+def test_tables_are_cached_on_disk(fresh_tables, monkeypatch):
+    y, _ = elementary.table("exp", "fp8e5m2", "rup")
+    assert not y.flags.writeable
+    path = fresh_tables / "elementary" / elementary._source_hash() / "exp-fp8e5m2.npz"
+    assert path.is_file()
+    with np.load(path) as z:
+        bits, flags = z["bits"], z["flags"]
+    np.savez(path, bits=bits ^ 1, flags=flags)                 # a marked table: read back as is
+    monkeypatch.setattr(elementary, "_TABLES", {})
+    assert np.array_equal(elementary.table("exp", "fp8e5m2", "rup")[0], y ^ np.uint64(1))
+    path.write_bytes(b"not a table")                           # a broken file: rebuilt
+    monkeypatch.setattr(elementary, "_TABLES", {})
+    assert np.array_equal(elementary.table("exp", "fp8e5m2", "rup")[0], y)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["exp-fp8e5m2.npz"]
+
+
+def test_table_errors():
+    with pytest.raises(ValueError, match="at most 16 bits, not fp32"):
+        elementary.table("exp", "fp32")
+    with pytest.raises(ValueError, match="unknown elementary function 'sin'"):
+        elementary.table("sin", "fp16")
+    with pytest.raises(ValueError, match="unknown rounding mode 'nearest'"):
+        elementary.table("exp", "fp16", "nearest")
+
+
+def test_check_takes_tables_and_the_fast_reference(fresh_tables):
+    """check.expected: tables for 16-bit formats (invalid dynamic modes: NaN, NV), the
+    vectorized reference for fp32."""
+    import spikefp
+    from spikefp.verify import check, elementary_fast
+
+    u = spikefp.unit("fp16.recip", dynamic=True)
+    a = np.arange(1 << 16, dtype=np.uint64)
+    codes = a % np.uint64(8)
+    y, fl = check.expected(u, {"a": a}, codes)
+    for code in range(8):
+        sel = codes == code
+        if code < 5:
+            ty, tfl = elementary.table("recip", "fp16", MODES[code])
+            assert np.array_equal(y[sel], ty[a[sel]]) and np.array_equal(fl[sel], tfl[a[sel]])
+        else:
+            assert (y[sel] == u.fmt.canonical_nan).all() and (fl[sel] == FLAG_NV).all()
+    u = spikefp.unit("fp32.recip")
+    a = np.random.default_rng(1).integers(0, 1 << 32, 2000, dtype=np.uint64)
+    assert all(np.array_equal(p, q) for p, q in zip(check.expected(u, {"a": a}),
+                                                    elementary_fast.evaluate("recip", "fp32", a, "rne")))

@@ -190,14 +190,19 @@ def _value(name: str, f: FPFormat, s: int, m: int, e: int):
     raise ArithmeticError(f"{name}({x}): no correctly rounded result at {_MAX_PRECISION} bits")
 
 
-def _round(f: FPFormat, sign: int, m: int, e: int, rm: str, saturate: bool):
+def _clamp(f: FPFormat, m: int, e: int):
+    """(m, e) rounding like m * 2^e, with a small exponent (exp2 of 1e300 is 2^(1e300))."""
     top = e + m.bit_length()                                  # 2^(top-1) <= m * 2^e < 2^top
     q0 = f.emin - f.M
-    if m and top - 1 > f.emax + 3:      # keeps round_exact's shifts small (exp2 of 1e300):
-        m, e = 1, f.emax + 4            # rounds alike, far above overflow
-    elif m and top < q0 - 2:
-        m, e = 1, q0 - 3                # or far below half the smallest subnormal
-    return round_exact(f, sign, m, e, rm, saturate)
+    if m and top - 1 > f.emax + 3:
+        return 1, f.emax + 4                                  # rounds alike, far above overflow
+    if m and top < q0 - 2:
+        return 1, q0 - 3                                      # or far below half the smallest subnormal
+    return m, e
+
+
+def _round(f: FPFormat, sign: int, m: int, e: int, rm: str, saturate: bool):
+    return round_exact(f, sign, *_clamp(f, m, e), rm, saturate)
 
 
 # What an infinite operand gives: ("nan" | "inf" | "zero" | "one", sign), by the operand's sign.
@@ -286,17 +291,13 @@ def _stand_ins(name: str, f: FPFormat):
         if early or x[0] == "inf" or x[2] == 0 or (x[1] and name in ("log", "log2", "rsqrt")):
             continue
         where[a] = True
-        sign[a], m[a], e[a] = value(name, f, *x[1:])
+        sign[a], mm, ee = value(name, f, *x[1:])
+        m[a], e[a] = _clamp(f, mm, ee)
     return sign, m, e, where
 
 
 def _round_all(f: FPFormat, sign, m, e, rm: str, saturate: bool):
-    """`_round` on arrays: (bits, flags); m = 0 is an exact zero."""
-    top = e + fastref._bitlen(m)
-    q0 = f.emin - f.M
-    high, low = (m > 0) & (top - 1 > f.emax + 3), (m > 0) & (top < q0 - 2)
-    e = np.where(high, f.emax + 4, np.where(low, q0 - 3, e))
-    m = np.where(high | low, 1, m)
+    """`_round` on arrays (exponents already clamped): (bits, flags); m = 0 is an exact zero."""
     y, flags = fastref._round(f, sign, np.maximum(m, 1), e, rm, saturate)
     return np.where(m == 0, sign << (f.width - 1), y), np.where(m == 0, 0, flags)
 
