@@ -73,7 +73,7 @@ from .shifters import shift_right
 
 __all__ = ["FixedArg", "ExpParts", "to_fixed", "exp_fixed", "exp", "exp2", "guard_bits", "TABLE_BITS"]
 
-TABLE_BITS = 10          # default ROM address width (measured best for fp32, see the table above)
+TABLE_BITS = 8           # default ROM address width (measured best for fp32, module docstring)
 
 
 class FixedArg(NamedTuple):
@@ -316,15 +316,16 @@ def exp_fixed(b: Builder, v, frac: int, W: int, base: str = "e", table_bits: int
 
 # -- the units ----------------------------------------------------------------------------------
 
-def guard(f: FPFormat) -> int:
+def guard(f: FPFormat, base: str = "e") -> int:
     """g of the module docstring: W = p + 2 + g."""
-    return max(f.precision + 3, min(f.width + 1, 33))
+    spread = min(f.width + 1, 33)
+    return max(2 * f.precision - 1, spread) if base == "e" else spread
 
 
 def _exp(b: Builder, f: FPFormat, m: Modes, a_bits, base: str, saturate: bool, table_bits: int):
     p = f.precision
     A = unpack(b, f, a_bits)
-    W = p + 2 + guard(f)
+    W = p + 2 + guard(f, base)
     # |x| beyond the range (t > emax + 1 or t < emin - p - 2) clamps; exp needs log2(e) fewer.
     limit = max(f.emax + 2, p - f.emin + 2)
     if base == "e":
