@@ -151,8 +151,8 @@ def test_16_bit_every_input_rne(name):
     _assert_clean(u, vectors.exhaustive_for(u))
 
 
-@pytest.mark.parametrize("name, n", [("fp32.exp", 2000), ("fp32.exp2", 2000), ("fp64.exp", 600),
-                                     ("fp64.exp2", 600), ("e6m9.exp", 600)])
+@pytest.mark.parametrize("name, n", [("fp32.exp", 2000), ("fp32.exp2", 2000), ("fp64.exp", 400),
+                                     ("fp64.exp2", 400), ("e6m9.exp", 600)])
 def test_wide_formats_on_samples_every_mode(name, n):
     u = spikefp.unit(name, dynamic=True)
     v = exp_vectors(u.fmt, n, seed=7)
@@ -173,17 +173,19 @@ def near_zero(f) -> list[int]:
                   for fr in fracs)
 
 
-@pytest.mark.parametrize("fmt", ["fp32", "fp64"])
-def test_near_zero_structure(fmt):
+@pytest.mark.parametrize("fmt, n", [("fp32", None), ("fp64", 800),
+                                    pytest.param("fp64", None, marks=pytest.mark.slow)])
+def test_near_zero_structure(fmt, n):
     f = get_format(fmt)
     u = spikefp.unit(f"{fmt}.exp", dynamic=True)
     xs = near_zero(f)
+    xs = sorted(random.Random(3).sample(xs, n)) if n else xs
     v = {"a": np.array(xs * 5, dtype=np.uint64)}
     _assert_clean(u, v, np.repeat(np.arange(5, dtype=np.uint64), len(xs)))
 
 
 @pytest.mark.parametrize("fn, rm, a, y, flags", [
-    ("exp2", "rup", 0x41000000, 0x41000000, 0),        # 2^8 = 256: exact
+    ("exp2", "rup", 0x41000000, 0x43800000, 0),        # 2^8 = 256: exact
     ("exp2", "rdn", 0xC0400000, 0x3E000000, 0),        # 2^-3
     ("exp2", "rne", 0xC3150000, 0x00000001, 0),        # 2^-149, the smallest subnormal: exact
     ("exp2", "rne", 0xC3160000, 0x00000000, 0x03),     # 2^-150: a tie to 0, UF|NX
