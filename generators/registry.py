@@ -204,6 +204,10 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("exp", 1, fpexp.exp, "e^a, correctly rounded", "exp", (SATURATE,)),
     Operation("exp2", 1, fpexp.exp2, "2^a, correctly rounded", "exp2", (SATURATE,)),
     # log, log2 (fplog) --
+    Operation("log", 1, fplog.log, "natural logarithm, correctly rounded", "log",
+              (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),
+    Operation("log2", 1, fplog.log2, "base-2 logarithm, correctly rounded", "log2",
+              (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),
     # rsqrt, recip (fprsqrt) --
     Operation("rsqrt", 1, fprsqrt.rsqrt, "1/sqrt(a), correctly rounded", "rsqrt",
               (SATURATE, Param("arch", fprsqrt.ARCHS, fprsqrt.ARCHS[0], "division and root recurrences"))),
