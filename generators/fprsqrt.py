@@ -17,24 +17,29 @@ because floor(sqrt(floor(z))) = floor(sqrt(z)) for real z >= 0. So an integer di
 root (`fpdivsqrt`'s digit recurrence, n bits, exact remainder) gives R in (2^(n-2), 2^(n-1)]:
 p + 2 significant bits or more, and the value is exact exactly when both remainders are 0
 (if 2^(2K) / m1 is not an integer, neither is its root). R = 2^(n-1) only for m1 = 2^q, the
-exact case rsqrt(4^k) = 2^-k; `normalize_signed` takes either top bit (and subnormal or
-overflowing results, which custom formats such as e2m5 or e3m8 can have).
+exact case rsqrt(4^k) = 2^-k, where every lower bit is 0: where every result is a normal
+number (every named format) that top bit is ORed into the next and carried into the exponent
+adder; elsewhere (custom formats such as e2m5 or e3m8 have subnormal or overflowing results)
+`normalize_signed` shifts.
 
-The alternative measured: ``arch="select"``, fpdivsqrt's select step in both recurrences
-(fewer layers, more neurons). A digit recurrence for 1/sqrt directly (keeping m1 * y^2)
-needs three adders a step where division and root need one each, and a table-seeded
-Newton iteration is not exact; neither was built.
+Alternatives measured (``arch="select"`` is a parameter of the unit): fpdivsqrt's select step in
+both recurrences, a third fewer layers for a fifth more neurons; and `normalize_signed` for every
+format instead of only where results can be subnormal or overflow (a leading-zero shift where a
+one-bit fold suffices). A digit recurrence for 1/sqrt directly (keeping m1 * y^2) needs three
+adders a step where division and root need one each, and a table-seeded Newton iteration is
+not exact; neither was built. recip could start its quotient from a constant, but the divider
+with the constant dividend folds to that already.
 
-Sizes (default profile, rne static; ``spikefp stats``), neurons / depth:
+Sizes (default profile, rne static; ``spikefp stats``, ``--param arch=select``), neurons / depth:
 
-==========  ===============  ===============  ===============
-unit        rsqrt restoring  rsqrt select     recip
-==========  ===============  ===============  ===============
-fp16         TODO
-bf16         TODO
-fp32         TODO
-fp64         TODO
-==========  ===============  ===============  ===============
+======  ==============  ==============  ==================  ==============  ==============
+format  rsqrt           rsqrt select    rsqrt, normalizing  recip           div (for scale)
+======  ==============  ==============  ==================  ==============  ==============
+fp16     1,680 / 204     2,019 / 125     2,009 / 213         1,035 / 118     1,159 / 120
+bf16       979 / 103     1,208 / 79      1,260 / 112           706 / 66        818 / 67
+fp32     6,222 / 389     7,614 / 249     6,849 / 410         3,199 / 223     3,500 / 224
+fp64    26,341 / 797    32,688 / 531    27,742 / 817        12,111 / 428    12,811 / 429
+======  ==============  ==============  ==================  ==============  ==============
 
 >>> from spikefp.hdl import Builder
 >>> from spikefp.generators.fpformat import get_format
@@ -45,6 +50,10 @@ fp64         TODO
 >>> net = b.build()
 >>> net.evaluate(a=0x4400), net.evaluate(a=0x4000)      # 1/sqrt(4) = 0.5 exact, 1/sqrt(2) inexact
 ({'y': 14336, 'flags': 0}, {'y': 14760, 'flags': 1})
+>>> b = Builder(); y, flags = recip(b, f, static_modes("rne"), b.input("a", 16))
+>>> b.output("y", y); b.output("flags", flags.bits())
+>>> b.build().evaluate(a=0x4200)                        # 1/3 = 0x3555, inexact
+{'y': 13653, 'flags': 1}
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..hdl import gates
-from ..hdl.builder import CONST0, CONST1, Builder
+from ..hdl.builder import CONST0, Builder
 from . import adders
 from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
 from .fpdivsqrt import SQRT_ARCHS, _normalized, _restoring_quotient, _root, div

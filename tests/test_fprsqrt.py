@@ -49,8 +49,9 @@ def test_select_architecture_every_input(fmt):
 
 
 @pytest.mark.parametrize("fn", FNS)
-@pytest.mark.parametrize("fmt, n", [("fp32", 3000), ("fp64", 1500), ("e6m9", 2000)])
+@pytest.mark.parametrize("fmt, n", [("fp32", 3000), ("fp64", 1500), ("e6m9", 2000), ("e2m20", 1000)])
 def test_wide_formats_boundary_and_random_dynamic(fn, fmt, n):
+    """e2m20: a normalized subnormal exponent (down to 2 - p) needs more than E + 3 bits."""
     u = spikefp.unit(f"{fmt}.{fn}", dynamic=True)
     v = vectors.for_unit(u, n, seed=14)
     r = check.check(u, v, np.arange(len(v["a"]), dtype=np.uint64) % np.uint64(8))
