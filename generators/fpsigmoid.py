@@ -67,6 +67,7 @@ from .shifters import shift_right
 
 __all__ = ["sigmoid", "tanh", "silu", "GUARD", "ARCHS", "widths"]
 
+EXP_ULPS = 2                  # fpexp.exp_fixed: y <= y_true < y + 2 (units 2^-W)
 GUARD = 12                    # g: guard bits beyond p + 2 (see the error analysis)
 ARCHS = ("restoring", "select")   # the division step (generators/fpdivsqrt.py)
 
@@ -138,8 +139,7 @@ def _upper_z(b: Builder, e, W: int):
     k = list(e.k)
     amount = adders.negate(b, k)                        # -k >= 0
     zf, st = shift_right(b, list(e.y), amount[:-1] if len(amount) > 1 else amount)
-    err = fpexp.exp_error(W) + 1
-    zh, _ = adders.add(b, _ext(zf, W + 2), const(err, W + 2), st)
+    zh, _ = adders.add(b, _ext(zf, W + 2), const(EXP_ULPS, W + 2), st)
     return zh
 
 
@@ -174,7 +174,7 @@ def _sigmoid_core(b: Builder, f: FPFormat, A, g: int, arch: str):
     # Exponential path: numerator y - E (x < 0) or 1 (x >= 0) over D = 2^W + Zh.
     zh = _upper_z(b, e, W)
     den = zh[:W] + [CONST1, CONST0]                     # Zh < 2^W on this path
-    ylo, _ = adders.sub(b, _ext(e.y, W + 2), const(fpexp.exp_error(W), W + 2))
+    ylo = _ext(e.y, W + 2)                              # y <= y_true: a lower bound
     num = [gates.and_(b, [v, neg]) for v in ylo]
     num[W] = b.neuron([(ylo[W], 1), (neg, -1)], 0)      # 2^W when x >= 0
     q = _quotient(b, n, num, den, arch)

@@ -206,6 +206,9 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     # log, log2 (fplog) --
     # rsqrt, recip (fprsqrt) --
     # sigmoid, tanh, silu (fpsigmoid) --
+    Operation("sigmoid", 1, fpsigmoid.sigmoid, "1 / (1 + e^-a), correctly rounded", "sigmoid"),
+    Operation("tanh", 1, fpsigmoid.tanh, "tanh(a), correctly rounded", "tanh"),
+    Operation("silu", 1, fpsigmoid.silu, "a * sigmoid(a) (SiLU), correctly rounded", "silu"),
     # gelu (fpgelu) --
 ]}
 
