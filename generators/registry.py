@@ -217,6 +217,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("tanh", 1, fpsigmoid.tanh, "tanh(a), correctly rounded", "tanh"),
     Operation("silu", 1, fpsigmoid.silu, "a * sigmoid(a) (SiLU), correctly rounded", "silu"),
     # gelu (fpgelu) --
+    Operation("gelu", 1, fpgelu.gelu, "erf GELU x Phi(x), correctly rounded", "gelu"),
 ]}
 
 CONVERSION = Conversion("to_<format>", 1, fpconvert.convert,
