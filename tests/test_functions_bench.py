@@ -1,8 +1,9 @@
 """The elementary-function benchmarks: benchmarks/functions.py and benchmarks/exhaustive_fp32.py.
 
 The campaign script runs on real units (fp32.sqrt and fp16.sqrt stand in for the elementary
-functions: their references are fast), in subprocesses as a user runs it, interrupted by a
-real SIGINT; the accuracy benchmark runs on fp8e4m3.recip, every input and mode.
+functions: their references are fast; fp32.recip takes the fast fp32 elementary reference in
+worker processes), in subprocesses as a user runs it, interrupted by a real SIGINT; the
+accuracy benchmark runs on fp8e4m3.recip, every input and mode.
 """
 
 import importlib.util
@@ -52,6 +53,15 @@ def test_campaign_slice_matches_reference(tmp_path):
         ("fp32.sqrt", "rne", ["0x3f800000", "0x3f810000"], 65536, 0, [])
     assert s["engine"] == "native" and s["throughput"] > 0
     assert not state.exists()               # a finished campaign leaves no state to resume
+
+
+def test_campaign_fp32_elementary_fast_reference_in_workers(tmp_path):
+    out = tmp_path / "s.json"
+    r = _script("exhaustive_fp32", "recip", "--range", "0x3f800000:0x3f840000", "--chunk", "65536", "--jobs", "2",
+                "--out", str(out), "--resume", str(tmp_path / "st.json"))
+    assert r.returncode == 0, r.stderr
+    s = json.loads(out.read_text())
+    assert (s["unit"], s["inputs"], s["mismatches"], s["reference"]) == ("fp32.recip", 1 << 18, 0, "elementary_fast")
 
 
 def test_campaign_whole_16_bit_format_directed_mode(tmp_path):
