@@ -12,7 +12,7 @@ STAMP_PIP := $(VENV)/.pip-stamp
 # A local wheel directory (if the machine has one) lets pip find torch without a download.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install demo test regress regress-fpu exhaustive bench clean
+.PHONY: install demo test regress regress-fpu exhaustive exhaustive-fp32 bench clean
 
 install: $(STAMP_APT) $(STAMP_PIP)
 
@@ -60,10 +60,17 @@ exhaustive: install
 	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py \
 	  tests/test_torch_engine.py tests/test_dynamics.py tests/test_elementary_ref.py
 
+# Every input of fp32.exp and fp32.log2 (2^32 each, static RNE) against the reference; a
+# summary per function in build/exhaustive/. An interrupted run resumes where it stopped.
+exhaustive-fp32: install
+	$(PY) benchmarks/exhaustive_fp32.py exp
+	$(PY) benchmarks/exhaustive_fp32.py log2
+
 bench: install
 	$(PY) benchmarks/pysim_throughput.py
 	$(PY) benchmarks/fp_units.py
 	$(PY) benchmarks/divsqrt_alternatives.py
+	$(PY) benchmarks/functions.py
 	$(PY) benchmarks/rtl_throughput.py
 	$(PY) benchmarks/engines.py
 	$(PY) benchmarks/robustness.py

@@ -34,15 +34,23 @@ Correct rounding (round to odd): the unit keeps p + 2 bits of y and a sticky bit
 for every non-exact input; that rounds correctly in all modes unless a (p + 2)-bit number
 lies in the error interval (true - 2^(1-W), true]. W = p + 2 + g:
 
-* near 0 the results have structure: exp(x) = 1 + x + x^2/2 + ... with 1 + x on the
-  (p + 2)-bit grid (x a multiple of 2^-(p+1), or -2^-(p+2) below 1) sits x^2/2 >=
-  2^-(2p+4) above a grid point; g >= p + 3 keeps the interval clear of it;
-* elsewhere the result is in the interval with probability 2^(1-W) / 2^-(p+1) = 2^-g a
-  input, so g >= width + 1 (capped at 33 for wide formats) expects less than 1/2 failure
-  over all inputs (fp32: 2^-33 a input, < 1/2 over the 2^32 inputs).
+* One-sidedness settles the tiny arguments: for 0 < x the computed y is >= 1 and below
+  the true value, for x < 0 it is below 2 at k = -1: 1 +- tiny is never pushed across 1.
+* exp near 0 has structure (exp(x) = 1 + x + x^2/2 + x^3/6 ...): with 1 + x on the
+  (p + 2)-bit grid the result is x^2/2 >= 2^-(2p+4) off it; worse, x = 2^-j - 2^-(2j+1)
+  (j <= p - 1) and x = -(2^-j + 2^-(2j+1)) (j <= p - 2) make x's last bit cancel x^2/2,
+  and exp(x) is 2^-3j/3 >= 2^(1.4-3p) from a grid point (fp32: x = 0x33ffffff,
+  0xb4800001). exp needs W >= 3p: g = 2p - 1. exp2 has no such family (2^(m 2^-q) is
+  irrational and ln 2 breaks every cancellation); its only exact cases are the integers.
+* Elsewhere the result falls in the interval with probability 2^(1-W) / 2^-(p+1) = 2^-g
+  per input, so g >= width + 1 (capped at 33) expects less than 1/2 failure over all the
+  inputs (fp32: 2^-33 per input; the 2^32 exhaustive campaign expects < 1/2 failure).
 
-``g = max(p + 3, min(width + 1, 33))``: W = 30 (fp16, bf16 27), 59 (fp32), 111 (fp64).
+``exp``: g = max(2p - 1, min(width + 1, 33)), ``exp2``: g = min(width + 1, 33).
+W (exp / exp2): fp8e4m3 15 / 15, fp16 34 / 30, bf16 27 / 27, fp32 73 / 59, fp64 160 / 88.
 Exact results: v = 0 gives y = 1 with sticky 0 (exp(0) = 1); exp2 of an integer has r = 0.
+
+SIZES
 
 >>> from spikefp.hdl import Builder
 >>> from spikefp.generators.fpformat import get_format
@@ -73,7 +81,7 @@ from .shifters import shift_right
 
 __all__ = ["FixedArg", "ExpParts", "to_fixed", "exp_fixed", "exp", "exp2", "guard_bits", "TABLE_BITS"]
 
-TABLE_BITS = 10          # default ROM address width (measured best for fp32, see the table above)
+TABLE_BITS = 8           # default ROM address width (measured best for fp32, module docstring)
 
 
 class FixedArg(NamedTuple):
@@ -316,15 +324,16 @@ def exp_fixed(b: Builder, v, frac: int, W: int, base: str = "e", table_bits: int
 
 # -- the units ----------------------------------------------------------------------------------
 
-def guard(f: FPFormat) -> int:
+def guard(f: FPFormat, base: str = "e") -> int:
     """g of the module docstring: W = p + 2 + g."""
-    return max(f.precision + 3, min(f.width + 1, 33))
+    spread = min(f.width + 1, 33)
+    return max(2 * f.precision - 1, spread) if base == "e" else spread
 
 
 def _exp(b: Builder, f: FPFormat, m: Modes, a_bits, base: str, saturate: bool, table_bits: int):
     p = f.precision
     A = unpack(b, f, a_bits)
-    W = p + 2 + guard(f)
+    W = p + 2 + guard(f, base)
     # |x| beyond the range (t > emax + 1 or t < emin - p - 2) clamps; exp needs log2(e) fewer.
     limit = max(f.emax + 2, p - f.emin + 2)
     if base == "e":

@@ -213,6 +213,9 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
               (SATURATE, Param("arch", fprsqrt.ARCHS, fprsqrt.ARCHS[0], "division and root recurrences"))),
     Operation("recip", 1, fprsqrt.recip, "1/a, correctly rounded", "recip", (SATURATE,)),
     # sigmoid, tanh, silu (fpsigmoid) --
+    Operation("sigmoid", 1, fpsigmoid.sigmoid, "1 / (1 + e^-a), correctly rounded", "sigmoid"),
+    Operation("tanh", 1, fpsigmoid.tanh, "tanh(a), correctly rounded", "tanh"),
+    Operation("silu", 1, fpsigmoid.silu, "a * sigmoid(a) (SiLU), correctly rounded", "silu"),
     # gelu (fpgelu) --
     Operation("gelu", 1, fpgelu.gelu, "erf GELU x Phi(x), correctly rounded", "gelu"),
 ]}

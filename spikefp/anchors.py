@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Anchor", "NEXUS", "NEXUS_FP32_ADD_SPIKES", "NEXUS_FP32_ADD_OPS_PER_S", "nexus_events",
-           "nexus_comparison", "nexus_report"]
+__all__ = ["Anchor", "FunctionAnchor", "NEXUS", "NEXUS_FUNCTIONS", "NEXUS_FP32_ADD_SPIKES",
+           "NEXUS_FP32_ADD_OPS_PER_S", "nexus_events", "nexus_comparison", "nexus_report"]
 
 
 class Anchor(NamedTuple):
@@ -33,6 +33,19 @@ NEXUS = {
     "fp8e4m3.mul": Anchor(1167, 2015, 84), "fp64.add": Anchor(10959, 18931, 600),
     "fp64.mul": Anchor(87023, 148686, 1031), "fp32.div": Anchor(25987, 43481, 2797),
     "fp32.sqrt": Anchor(23582, 39352, 2715),
+}
+
+
+class FunctionAnchor(NamedTuple):
+    neurons: int | None   # measured (None: not measured)
+    max_ulp: float | None  # NEXUS's published ULP table (its "1,024 inputs" fit 16 or 32 samples)
+    mean_ulp: float | None
+
+
+# ANCHORS.md: NEXUS's elementary functions (its GELU is x*sigmoid(1.702x), not the erf GELU).
+NEXUS_FUNCTIONS = {
+    "fp32.exp": FunctionAnchor(256463, None, None), "fp32.gelu": FunctionAnchor(1555625, None, None),
+    "fp32.silu": FunctionAnchor(None, 11, 2.10),
 }
 NEXUS_FP32_ADD_SPIKES = 2252         # mean spikes per FP32 addition, measured (ANCHORS.md)
 NEXUS_FP32_ADD_OPS_PER_S = 93_000    # batch 100,000, torch CPU, 2 cores, this machine kind (ANCHORS.md)
