@@ -50,7 +50,32 @@ lies in the error interval (true - 2^(1-W), true]. W = p + 2 + g:
 W (exp / exp2): fp8e4m3 15 / 15, fp16 34 / 30, bf16 27 / 27, fp32 73 / 59, fp64 160 / 88.
 Exact results: v = 0 gives y = 1 with sticky 0 (exp(0) = 1); exp2 of an integer has r = 0.
 
-SIZES
+Sizes, static RNE, default profile (``spikefp stats fp32.exp``), neurons / depth; NEXUS's
+fp32 exp: 256,463 neurons (shared/ANCHORS.md), the target 10% of it: 25,646.
+
+=======  ===============  ===============
+format   exp              exp2
+=======  ===============  ===============
+fp16      5,272 / 155      3,937 / 130
+bf16      3,717 / 133      3,268 / 119
+fp32     19,434 / 291     12,528 / 227
+fp64     81,809 / 740     25,982 / 324
+=======  ===============  ===============
+
+Alternatives measured (exp, ``table_bits``): 0 is the pure digit recurrence (2^r by
+multiplicative normalization from step 1), larger tables replace the first steps by a
+one-hot ROM. The recurrence step (two carry networks on the residual, a gated W-bit add)
+costs about as much as doubling a 2^6..2^9-entry ROM, so 8 is kept:
+
+==========  ===============  ===============
+table_bits  fp16.exp         fp32.exp
+==========  ===============  ===============
+0            5,859 / 203     20,346 / 339
+6            5,402 / 167     19,937 / 303
+8            5,272 / 155     19,434 / 291
+10           5,887 / 143     19,845 / 279
+12           9,349 / 131     23,992 / 267
+==========  ===============  ===============
 
 >>> from spikefp.hdl import Builder
 >>> from spikefp.generators.fpformat import get_format
