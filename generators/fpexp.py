@@ -65,10 +65,12 @@ fp32     19,434 / 291     12,528 / 227
 fp64     81,809 / 740     25,982 / 324
 =======  ===============  ===============
 
-Alternatives measured (exp, ``table_bits``): 0 is the pure digit recurrence (2^r by
-multiplicative normalization from step 1), larger tables replace the first steps by a
-one-hot ROM. The recurrence step (two carry networks on the residual, a gated W-bit add)
-costs about as much as doubling a 2^6..2^9-entry ROM, so 8 is kept:
+Alternatives measured (exp; ``spikefp stats fp32.exp --param table_bits=0``): 0 is the
+pure digit recurrence (2^r by multiplicative normalization from step 1), larger tables
+replace the first steps by a one-hot ROM. A recurrence step (two carry networks on the
+residual, a gated add on y) costs about as much as doubling a 2^6..2^9-entry ROM, so 8 is
+kept. A table times a polynomial in r_lo was not built: with r_lo < 2^-8 and W = 73
+(fp32) it needs degree 9, i.e. eight W-bit multiplications (~10,000 neurons each):
 
 ==========  ===============  ===============
 table_bits  fp16.exp         fp32.exp
@@ -107,9 +109,10 @@ from .multiplier import counter, multiply
 from .normalize import const, normalize_signed
 from .shifters import shift_right
 
-__all__ = ["FixedArg", "ExpParts", "to_fixed", "exp_fixed", "exp", "exp2", "working_bits", "guard_bits", "TABLE_BITS"]
+__all__ = ["FixedArg", "ExpParts", "to_fixed", "exp_fixed", "exp", "exp2", "working_bits", "guard_bits", "TABLE_BITS", "TABLES"]
 
 TABLE_BITS = 8           # default ROM address width (measured best for fp32, module docstring)
+TABLES = (0, 6, 8, 10, 12)  # the alternatives measured (``--param table_bits=0``)
 
 
 class FixedArg(NamedTuple):
