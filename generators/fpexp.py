@@ -328,7 +328,7 @@ def guard_bits(W: int, table_bits: int = TABLE_BITS) -> int:
 
 def exp_fixed(b: Builder, v, frac: int, W: int, base: str = "e", table_bits: int = TABLE_BITS) -> ExpParts:
     """``base^v = 2^k * y * 2^-W`` for the two's complement fixed-point ``v`` (``frac``
-    fraction bits), ``base`` "e" or "2".
+    fraction bits), ``base`` "e" or "2" (or 2).
 
     ``y`` (W + 1 bits, top bit 1) is the true ``base^v 2^-k`` truncated from below:
     ``0 <= base^v 2^-k - y 2^-W < 2^(1-W)``. ``k`` = floor(v log2(base)) as two's complement
@@ -344,8 +344,9 @@ def exp_fixed(b: Builder, v, frac: int, W: int, base: str = "e", table_bits: int
     >>> out["k"], out["y"], out["s"], 0 <= 1.3591409142295225 * 2**12 - out["y"] < 2
     (1, 5566, 1, True)
     """
-    if base not in ("e", "2"):
+    if str(base) not in ("e", "2"):
         raise ValueError(f"unknown base {base!r}; choose 'e' or '2'")
+    base = str(base)
     if W < 2:
         raise ValueError(f"W must be at least 2, got {W}")
     v = list(v)
