@@ -23,16 +23,19 @@ approximation never exceeds the true value:
    steps suffice.
 
 Error analysis (R = W + G bits inside, units of 2^-R): the argument (base e) is low by
-at most 2 units of r, the table by 1, each of the s recurrence steps by 1 (the shifted y
-truncated) and by 1.4 (its constant rounded up), the finish by 1 (2^-2n) + 2 (u = r ln 2
-truncated, ln 2 rounded down) + 2 (the product's operands and result truncated): all in
-all ``E = 2.4 s + 12`` units after the factors (<= 2.02) that later steps multiply an
-error by. G = bit_length(E) makes that less than 2^-W, and the final truncation to W bits
+at most 2 units of r (2.8 of y), the table by 1, each of the s recurrence steps by 1 (the
+shifted y truncated) and by 1.4 (its constant rounded up), the finish by 1 (2^-2n) + 2
+(u = r ln 2 truncated, ln 2 rounded down) + 3 (the product's operands cut, its
+partial products in the lowest columns left out, its result truncated): all in all ``E = 2.4 s + 13`` units
+after the factors (<= 2.02) that later steps multiply an error by. G = bit_length(E)
+makes that less than 2^-W, and the final truncation to W bits
 adds less than one more unit: ``0 <= 2^r - y 2^-W < 2^(1-W)``.
 
 Correct rounding (round to odd): the unit keeps p + 2 bits of y and a sticky bit that is 1
 for every non-exact input; that rounds correctly in all modes unless a (p + 2)-bit number
-lies in the error interval (true - 2^(1-W), true]. W = p + 2 + g:
+lies in the error interval, (true - 2^(1-W), true] widened by the operand's cut to W + 2
+fraction bits (`to_fixed` floors it, with a sticky bit) to (true - 2^(1.33-W), true].
+W = p + 2 + g:
 
 * One-sidedness settles the tiny arguments: for 0 < x the computed y is >= 1 and below
   the true value, for x < 0 it is below 2 at k = -1: 1 +- tiny is never pushed across 1.
@@ -40,17 +43,45 @@ lies in the error interval (true - 2^(1-W), true]. W = p + 2 + g:
   (p + 2)-bit grid the result is x^2/2 >= 2^-(2p+4) off it; worse, x = 2^-j - 2^-(2j+1)
   (j <= p - 1) and x = -(2^-j + 2^-(2j+1)) (j <= p - 2) make x's last bit cancel x^2/2,
   and exp(x) is 2^-3j/3 >= 2^(1.4-3p) from a grid point (fp32: x = 0x33ffffff,
-  0xb4800001). exp needs W >= 3p: g = 2p - 1. exp2 has no such family (2^(m 2^-q) is
+  0xb4800001). exp needs W >= 3p: g = 2p - 1 (W = 3p + 1). exp2 has no such family (2^(m 2^-q) is
   irrational and ln 2 breaks every cancellation); its only exact cases are the integers.
-* Elsewhere the result falls in the interval with probability 2^(1-W) / 2^-(p+1) = 2^-g
-  per input, so g >= width + 1 (capped at 33) expects less than 1/2 failure over all the
-  inputs (fp32: 2^-33 per input; the 2^32 exhaustive campaign expects < 1/2 failure).
+* Elsewhere the result falls in the interval with probability 2^(1.33-W) / 2^-(p+1) =
+  2^(0.33-g) per input, so g >= width + 1 (capped at 33) expects less than one failure
+  over all the inputs (fp32: 2^-32.7 per input, and fewer than 2^31 fp32 inputs have a
+  result that is neither 1 +- tiny nor out of range; fp32.exp has g = 47).
 
 ``exp``: g = max(2p - 1, min(width + 1, 33)), ``exp2``: g = min(width + 1, 33).
 W (exp / exp2): fp8e4m3 15 / 15, fp16 34 / 30, bf16 27 / 27, fp32 73 / 59, fp64 160 / 88.
 Exact results: v = 0 gives y = 1 with sticky 0 (exp(0) = 1); exp2 of an integer has r = 0.
 
-SIZES
+Sizes, static RNE, default profile (``spikefp stats fp32.exp``), neurons / depth; NEXUS's
+fp32 exp: 256,463 neurons (shared/ANCHORS.md), the target 10% of it: 25,646.
+
+=======  ===============  ===============
+format   exp              exp2
+=======  ===============  ===============
+fp16      5,027 / 155      3,718 / 130
+bf16      3,740 / 139      3,276 / 125
+fp32     18,638 / 294     11,856 / 226
+fp64     78,060 / 737     24,897 / 327
+=======  ===============  ===============
+
+Alternatives measured (exp; ``spikefp stats fp32.exp --param table_bits=0``): 0 is the
+pure digit recurrence (2^r by multiplicative normalization from step 1), larger tables
+replace the first steps by a one-hot ROM. A recurrence step (two carry networks on the
+residual, a gated add on y) costs about as much as doubling a 2^6..2^9-entry ROM, so 8 is
+kept. A table times a polynomial in r_lo was not built: with r_lo < 2^-8 and W = 73
+(fp32) it needs degree 9, i.e. eight W-bit multiplications (~10,000 neurons each):
+
+==========  ===============  ===============
+table_bits  fp16.exp         fp32.exp
+==========  ===============  ===============
+0            5,614 / 203     19,550 / 342
+6            5,157 / 167     19,141 / 306
+8            5,027 / 155     18,638 / 294
+10           5,642 / 143     19,049 / 282
+12           9,278 / 131     23,196 / 270
+==========  ===============  ===============
 
 >>> from spikefp.hdl import Builder
 >>> from spikefp.generators.fpformat import get_format
@@ -75,13 +106,14 @@ from . import adders
 from .fpcommon import Modes, RawFloat, Unpacked, finish, round_pack, unpack
 from .fpdivsqrt import restoring_step
 from .fpformat import FPFormat
-from .multiplier import counter, multiply
+from .multiplier import counter
 from .normalize import const, normalize_signed
 from .shifters import shift_right
 
-__all__ = ["FixedArg", "ExpParts", "to_fixed", "exp_fixed", "exp", "exp2", "guard_bits", "TABLE_BITS"]
+__all__ = ["FixedArg", "ExpParts", "to_fixed", "exp_fixed", "exp", "exp2", "working_bits", "guard_bits", "TABLE_BITS", "TABLES"]
 
 TABLE_BITS = 8           # default ROM address width (measured best for fp32, module docstring)
+TABLES = (0, 6, 8, 10, 12)  # the alternatives measured (``--param table_bits=0``)
 
 
 class FixedArg(NamedTuple):
@@ -156,6 +188,21 @@ def _sum_columns(b: Builder, cols: list[list[int]]) -> list[int]:
     row0 = [c[0] if c else CONST0 for c in cols]
     row1 = [c[1] if len(c) > 1 else CONST0 for c in cols]
     return adders.add(b, row0, row1)[0]
+
+
+def _product_above(b: Builder, x, y, unit: int) -> list[int]:
+    """``x * y`` less the partial products of the columns below ``drop`` (the largest with
+    drop 2^drop <= 2^unit): low by less than one ``unit`` column, about a third fewer
+    partial products than `multiply` for the finish's operands."""
+    drop = unit
+    while drop > 0 and drop << drop > 1 << unit:
+        drop -= 1
+    cols: list[list[int]] = [[] for _ in range(len(x) + len(y))]
+    for i, xi in enumerate(x):
+        for j, yj in enumerate(y):
+            if i + j >= drop:
+                cols[i + j].append(gates.and_(b, [xi, yj]))
+    return _sum_columns(b, cols)
 
 
 def _mul_const(b: Builder, x, signed: bool, c: int, shift: int, width: int, minus=CONST0) -> list[int]:
@@ -261,7 +308,7 @@ def _pow2_fraction(b: Builder, r, R: int, W: int, table_bits: int):
         return y[R - W:]
     u = _mul_const(b, r, False, _bound(_ln2, m + 4, False), m + 4, m)
     top = R - n + 1
-    prod = multiply(b, y[R - top:], u)       # fraction bits: top + R
+    prod = _product_above(b, y[R - top:], u, top)     # fraction bits: top + R
     corr = prod[top:][:R + 1]
     corr = corr + [CONST0] * (R + 1 - len(corr))
     y, _ = adders.add(b, y, corr)
@@ -274,18 +321,19 @@ def guard_bits(W: int, table_bits: int = TABLE_BITS) -> int:
     while True:
         R = W + g
         steps = max(0, (R + 1) // 2 - min(table_bits, R))
-        if 2.4 * steps + 12 <= (1 << g):
+        if 2.4 * steps + 13 <= (1 << g):
             return g
         g += 1
 
 
 def exp_fixed(b: Builder, v, frac: int, W: int, base: str = "e", table_bits: int = TABLE_BITS) -> ExpParts:
     """``base^v = 2^k * y * 2^-W`` for the two's complement fixed-point ``v`` (``frac``
-    fraction bits), ``base`` "e" or "2".
+    fraction bits), ``base`` "e" or "2" (or 2).
 
     ``y`` (W + 1 bits, top bit 1) is the true ``base^v 2^-k`` truncated from below:
     ``0 <= base^v 2^-k - y 2^-W < 2^(1-W)``. ``k`` = floor(v log2(base)) as two's complement
-    (len(v) - frac + 1 bits). ``sticky`` = the result is inexact: v != 0 (base e) or v's
+    (len(v) - frac + 1 bits); base e: or one less when v log2(e) is within 2^(1-R) above an
+    integer (R = W + `guard_bits`), y then just below 2. ``sticky`` = the result is inexact: v != 0 (base e) or v's
     fraction bits != 0 (base 2). The caller bounds v's range (k must fit its exponent).
 
     >>> from spikefp.hdl import Builder
@@ -296,8 +344,9 @@ def exp_fixed(b: Builder, v, frac: int, W: int, base: str = "e", table_bits: int
     >>> out["k"], out["y"], out["s"], 0 <= 1.3591409142295225 * 2**12 - out["y"] < 2
     (1, 5566, 1, True)
     """
-    if base not in ("e", "2"):
+    if str(base) not in ("e", "2"):
         raise ValueError(f"unknown base {base!r}; choose 'e' or '2'")
+    base = str(base)
     if W < 2:
         raise ValueError(f"W must be at least 2, got {W}")
     v = list(v)
@@ -305,8 +354,6 @@ def exp_fixed(b: Builder, v, frac: int, W: int, base: str = "e", table_bits: int
     G = guard_bits(W, table_bits)
     R = W + G
     if base == "e":
-        # t = v log2(e): |t| < 2^ib; constant to R + 4 + ib bits makes its error < 1 unit of
-        # 2^-(R+4) for any v; rows and the sign correction add < 1 + rows units.
         # |t| < 2^(ib-1) log2(e) < 2^ib. The constant rounded down to R + 8 + ib bits is
         # off by < 2^-(R+8) for any v: high when v < 0, so 1 unit at the guard scale
         # (at most 2^-(R+6)) is subtracted then; the result is low by < 2 units of 2^-R.
@@ -324,18 +371,23 @@ def exp_fixed(b: Builder, v, frac: int, W: int, base: str = "e", table_bits: int
 
 # -- the units ----------------------------------------------------------------------------------
 
-def guard(f: FPFormat, base: str = "e") -> int:
-    """g of the module docstring: W = p + 2 + g."""
+def working_bits(f: FPFormat, base: str = "e") -> int:
+    """W = p + 2 + g of the unit ``<f>.exp`` (base "e") or ``<f>.exp2`` (module docstring).
+
+    >>> from spikefp.generators.fpformat import get_format
+    >>> working_bits(get_format("fp32")), working_bits(get_format("fp32"), "2")
+    (73, 59)
+    """
     spread = min(f.width + 1, 33)
-    return max(2 * f.precision - 1, spread) if base == "e" else spread
+    g = max(2 * f.precision - 1, spread) if base == "e" else spread
+    return f.precision + 2 + g
 
 
 def _exp(b: Builder, f: FPFormat, m: Modes, a_bits, base: str, saturate: bool, table_bits: int):
-    p = f.precision
     A = unpack(b, f, a_bits)
-    W = p + 2 + guard(f, base)
+    W = working_bits(f, base)
     # |x| beyond the range (t > emax + 1 or t < emin - p - 2) clamps; exp needs log2(e) fewer.
-    limit = max(f.emax + 2, p - f.emin + 2)
+    limit = max(f.emax + 2, f.precision - f.emin + 2)
     if base == "e":
         limit = int(limit * 0.6932) + 1
     int_bits = limit.bit_length()

@@ -201,8 +201,10 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("classify", 1, fpcompare.classify, "RISC-V fclass: a 10-bit one-hot class mask", "classify",
               result_bits=10, rounds=False),
     # Elementary functions (DESIGN.md), correctly rounded in every mode: exp, exp2 (fpexp) --
-    Operation("exp", 1, fpexp.exp, "e^a, correctly rounded", "exp", (SATURATE,)),
-    Operation("exp2", 1, fpexp.exp2, "2^a, correctly rounded", "exp2", (SATURATE,)),
+    Operation("exp", 1, fpexp.exp, "e^a, correctly rounded", "exp", (SATURATE, Param(
+        "table_bits", fpexp.TABLES, fpexp.TABLE_BITS, "address bits of the 2^r table (0: digit recurrence only)"))),
+    Operation("exp2", 1, fpexp.exp2, "2^a, correctly rounded", "exp2", (SATURATE, Param(
+        "table_bits", fpexp.TABLES, fpexp.TABLE_BITS, "address bits of the 2^r table (0: digit recurrence only)"))),
     # log, log2 (fplog) --
     Operation("log", 1, fplog.log, "natural logarithm, correctly rounded", "log",
               (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),

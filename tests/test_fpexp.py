@@ -145,6 +145,16 @@ def test_fp8_every_input_every_mode(fmt, fn):
         _assert_clean(spikefp.unit(f"{fmt}.{fn}", dynamic=True, saturate=True), both, codes)
 
 
+@pytest.mark.parametrize("table_bits", fpexp.TABLES)
+def test_every_table_size_is_correct(table_bits):
+    """The alternatives measured in the module docstring: fp8e5m2 in every rm code, bf16.exp in RNE."""
+    u = spikefp.unit("fp8e5m2.exp", dynamic=True, table_bits=table_bits)
+    v = {"a": np.tile(np.arange(256, dtype=np.uint64), 8)}
+    _assert_clean(u, v, np.arange(256 * 8, dtype=np.uint64) // np.uint64(256))
+    u = spikefp.unit("bf16.exp", table_bits=table_bits)
+    _assert_clean(u, {"a": np.arange(0, 1 << 16, 7, dtype=np.uint64)})
+
+
 @pytest.mark.parametrize("name", ["fp16.exp", "bf16.exp", "fp16.exp2", "bf16.exp2"])
 def test_16_bit_every_input_rne(name):
     u = spikefp.unit(name)
