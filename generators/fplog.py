@@ -2,37 +2,54 @@
 
 x = 2^e * m with m in [1, 2) (subnormals normalized first), so
 log_b(x) = (e + 1) * log_b(2) + log_b(m / 2). The recurrence drives x0 = m / 2 in [1/2, 1)
-towards 1 by factors (1 + 2^-i), i = 0..N, one comparison and one shift-and-add each: step i
-accepts (d_i = 1) when x + floor(x 2^-i) < 1 (step 0 accepts only m = 1, which makes the
-exact cases exact). Then log_b(m / 2) = -sum d_i c_i + log_b(x_N) with the literal constants
-c_i = log_b(1 + 2^-i), and log_b(x_N) = K_b (x_N - 1) to first order (K_b = 1 or 1/ln 2).
-Every term is a literal times a constant, so the two's complement sum
-T = (e + 1) c_0 - sum d_i c_i + K_b (x_N - 1) is one counter tree over the constants' set
-bits (a negative term -d C is ~d C - C) and one adder. log2 and log differ only in constants.
+towards 1 by factors (1 + 2^-i), i = 0..N, one comparison and one shift-and-add each
+(`step`): d_i = [x + floor(x 2^-i) < 1]; step 0 accepts only m = 1, which keeps the exact
+cases exact. Then log_b(m / 2) = -sum d_i c_i + log_b(x_N) with the literal constants
+c_i = log_b(1 + 2^-i), and with delta = 1 - x_N < 2^-N (1 + 2^-N),
+log_b(x_N) = K_b (x_N - 1) - K_b delta^2 / 2 - ... (K_b = 1 or 1/ln 2). Every term is a literal
+times a constant, so the two's complement sum
+T = (e + 1) c_0 - sum d_i c_i + K_b (x_N - 1) - K_b delta^2 / 2
+is one counter tree over the constants' set bits (a negative term -d C is ~d C - C) and one
+adder; delta^2 comes from a q-bit squarer. log2 and log differ only in constants. No
+centering of m is needed: the sum is fixed point with an absolute error bound, and no result
+is smaller than 2^-p.
 
-Precision (fixed point with S fractional bits). |log_b x| >= 2^-p for every x != 1 of the
-format, so S = T0 + G with T0 = 2p + 1 + g puts the result's (p + 2)-th significant bit at
-2^-T0 + g or above. In units 2^-S the error of T is at most (`_Plan.error`)
-N/2 (constants rounded) + |e + 1|/2 (c_0) + 2.4 K_b N 2^(S - Fx) (x truncated, Fx = S + 3)
-+ copies (the residual's shifted copies truncated) + K_b (delta_N^2 / 2) 2^S + 1, with
-delta_N = 1 - x_N < 2^-N (1 + 2^-N) + N 2^-Fx, N = ceil(S / 2) + 1. A bias B = ceil(error) added to the
-magnitude of every inexact result makes the computed magnitude lie in [|X|, |X| + 2^-T0):
-one-sided, so the structured hard cases of log near 1 (|log(1 + u)| = |u| -+ u^2/2 exactly
-on the grid plus a tiny positive |u|^3/3) truncate correctly. Truncating to p + 2 bits is
-wrong only when |X| lies within 2^-T0 below a (p + 2)-bit number: a fraction 2^-g of the
-(p + 2)-bit grid step at the smallest result (x next to 1), and 2^-(g + p) or less for
-|e| >= 1. With g = 16 the expected failures over all 2^31 positive fp32 inputs are below 2^-4
-(2^23 inputs with e in {-1, 0}: < 2^23 2^-16 2^-p+1 each binade; the rest < 2^31 2^-(16+24));
-fp8, fp16 and bf16 are checked exhaustively. Sticky = 1 except the exact cases (log 1,
-log2 2^k), whose sum is exact.
+Error analysis (`plan`). |log_b x| >= 2^-p for every x != 1 of the format, so the
+(p + 2)-th significant bit of any result weighs at least 2^-(2p + 1); the sum keeps
+S >= T0 + 4 fraction bits, T0 = 2p + 1 + g, g = 16 guard bits (one formula, every format).
+In units 2^-S the error of T is at most N/2 (c_i rounded to nearest) + |e + 1|/2 (c_0;
+none for log2) + 2.4 K_b N 2^(S - Fx) (x truncated each step, Fx = S + 3, the product of
+(1 + 2^-i) <= 2.4) + the residual's truncated shifted copies + K_b 2^(S - 2N - q + 1)
+(delta^2 from q bits of delta) + K_b delta^3 / 3 2^S + 2, with N = floor(S / 3) + 2 and
+q = S - 2N + 2 (``restoring``/``select``: first order only, N = floor(S / 2) + 2, error
+K_b delta^2 / 2 2^S instead of the squarer's). A bias B = ceil(bound) is added to the
+magnitude of every inexact result, so the computed magnitude lies in [|X|, |X| + 2^-T0)
+(for |e + 1| <= 1; beyond, the |e + 1|/2 part is two-sided and relatively negligible).
+One-sidedness matters for log near 1: |log(1 + u)| = |u| -+ u^2/2 (a dyadic number, often
+on the grid) plus a tiny positive |u|^3/3 - ..., which must truncate to the grid point below.
+Truncating to p + 2 bits then fails only when |X| lies less than 2^-T0 below a (p + 2)-bit
+number: per input at most 2^-g (at x = 1 +- ulp), and 2^-(g + p) or less for |e| >= 1.
+Expected failures over all positive inputs (sum over the binades of 2^-T0 / ulp(X)):
+fp32 log2 3e-4, fp32 log 6e-4, fp64 2e-3 (about p 2^-g from the inputs near 1). fp8, fp16,
+bf16 and e6m9 are checked exhaustively (tests/test_fplog.py). Sticky = 1 except the exact
+cases (log 1, log2 2^k), whose sum is exact (c_0 cancels (e + 1) c_0; for log2, c_0 = 2^S).
 
-Sizes (default profile, static RNE; ``arch``: the step, see `step`), neurons / depth:
+Sizes (default profile, static RNE), neurons / depth. ``quadratic`` (default): restoring
+steps and the second-order residual; ``restoring``: the same steps, first order (a third
+more steps); ``select``: add unconditionally, then choose (fpdivsqrt's select step).
 
-==========  ===============  ===============
-unit        restoring        select
-==========  ===============  ===============
-(table filled by benchmarks below)
-==========  ===============  ===============
+==========  ===============  ===============  ===============
+unit        quadratic        restoring        select
+==========  ===============  ===============  ===============
+fp16.log     3,712 / 172      4,464 / 208      5,574 / 209
+fp16.log2    3,815 / 173      4,688 / 215      5,884 / 217
+bf16.log     3,013 / 154      3,566 / 182      4,414 / 183
+bf16.log2    3,089 / 155      3,751 / 189      4,671 / 190
+fp32.log     8,179 / 233     10,478 / 310     13,389 / 309
+fp32.log2    8,749 / 243     10,775 / 312     13,710 / 311
+fp64.log    24,144 / 497     31,198 / 699     40,221 / 635
+fp64.log2   25,558 / 510     32,768 / 714     42,081 / 583
+==========  ===============  ===============  ===============
 
 >>> import spikefp
 >>> u = spikefp.unit("fp16.log2")
@@ -84,7 +101,7 @@ def plan(p: int, base: str, quadratic: bool = True, g: int = GUARD) -> _Plan:
     first- or second-order residual.
 
     >>> pl = plan(11, "2", quadratic=False); pl.T0, pl.S, pl.N, pl.bias
-    (39, 46, 25, 36)
+    (39, 46, 25, 48)
     """
     T0 = 2 * p + 1 + g
     S = T0 + 4
@@ -225,7 +242,7 @@ def _log(b: Builder, f: FPFormat, m: Modes, a_bits, saturate: bool, base: str, a
     kw = max(kexp.bit_length() + 2, w)
     exp_out, sigf = normalize_signed(b, f, [inexact] + mag, const(kexp, kw))
     sign = gates.or_(b, [neg, A.is_zero])      # log(0) = -inf (E4M3 saturating: -max)
-    dz = gates.and_(b, [A.is_zero])
+    dz = A.is_zero
     invalid = gates.and_(b, [A.sign, ~A.is_zero, ~A.is_nan])
     raw = RawFloat(sign, exp_out, sigf, saturated_inf=dz if saturate and not f.ieee else CONST0, dz=dz)
     rounded = round_pack(b, f, m, raw, saturate)

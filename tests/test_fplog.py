@@ -52,8 +52,11 @@ def test_fp8_every_input_every_mode(fmt, fn):
         assert r.vectors == 2048
 
 
-@pytest.mark.parametrize("name, arch", [(n, ARCHS[0]) for n in ("fp16.log", "fp16.log2", "bf16.log", "bf16.log2")]
-                         + [("fp16.log", a) for a in ARCHS[1:]] + [("fp16.log2", a) for a in ARCHS[1:]])
+ALTERNATIVES = [(n, ARCHS[0]) for n in ("fp16.log", "fp16.log2", "bf16.log", "bf16.log2")] + \
+    [(n, a) for n in ("fp16.log", "fp16.log2") for a in ARCHS[1:]]
+
+
+@pytest.mark.parametrize("name, arch", ALTERNATIVES)
 def test_16_bit_every_input_rne(name, arch):
     u = spikefp.unit(name, arch=arch)
     r = _assert_clean(name, vectors.exhaustive_for(u), arch=arch)
@@ -70,6 +73,13 @@ def test_wide_formats_sampled(fmt, fn):
     v = {"a": np.concatenate([v["a"], _near_one(f)])}
     _assert_clean(name, v)
     _assert_clean(name, {"a": v["a"][::7]}, rm="rdn")
+
+
+@pytest.mark.parametrize("name", ["fp32.log", "e6m9.log2"])
+def test_dynamic_wide_formats(name):
+    v = vectors.for_unit(spikefp.unit(name), 300, seed=3)
+    vd, codes = _dynamic(v)
+    _assert_clean(name, vd, codes, dynamic=True)
 
 
 @pytest.mark.parametrize("fn", FNS)
@@ -110,7 +120,7 @@ def test_plan_window_is_below_the_guard():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["fp16.log", "fp16.log2", "bf16.log", "bf16.log2"])
+@pytest.mark.parametrize("name", ["fp16.log", "fp16.log2", "bf16.log", "bf16.log2", "e6m9.log", "e6m9.log2"])
 def test_16_bit_every_input_every_mode(name):
     v = vectors.exhaustive_for(spikefp.unit(name))
     for rm in MODES:
