@@ -223,9 +223,9 @@ def main(argv=None) -> int:
             raise ValueError("--chunk and --jobs must be positive")
     except ValueError as e:
         ap.error(str(e))
-    stem = Path("build/exhaustive") / f"{unit.name}_{unit.rm}"
-    state_path = args.resume or stem.with_suffix(".state.json")
-    out = args.out or stem.with_suffix(".json")
+    stem = f"build/exhaustive/{unit.name}_{unit.rm}"       # not Path.with_suffix: "fp32.exp" has a dot
+    state_path = args.resume or Path(stem + ".state.json")
+    out = args.out or Path(stem + ".json")
     try:
         st, facts = campaign(unit, start, end, args.chunk, args.jobs, state_path, args.keep)
     except ValueError as e:            # a state file of another campaign
