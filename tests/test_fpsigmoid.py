@@ -23,7 +23,11 @@ def _where_it_matters(fmt: str, n: int, seed: int) -> np.ndarray:
     if f.M > 62:
         raise ValueError("format too wide")
     sign = rng.integers(0, 2, n, dtype=np.uint64)
-    return (sign << np.uint64(f.width - 1)) | (e << np.uint64(f.M)) | frac
+    # Structured operands, 2^e (1 + j/8): results at a fixed tiny distance from a grid point.
+    es, js, ss = np.meshgrid(np.arange(f.bias - wd.s - 3, f.bias + wd.int_bits + 2, dtype=np.uint64),
+                             np.arange(8, dtype=np.uint64), np.arange(2, dtype=np.uint64))
+    few = (ss << np.uint64(f.width - 1)) | (es << np.uint64(f.M)) | (js << np.uint64(f.M - 3))
+    return np.concatenate([few.ravel(), (sign << np.uint64(f.width - 1)) | (e << np.uint64(f.M)) | frac])
 
 
 def _vectors(u, n: int, seed: int = 3) -> dict:
