@@ -35,6 +35,11 @@ Error analysis, in units of 2^-W (W = p + 2 + g + s, s = floor(p/2) + 1):
   above one (t in [2^e, 2^(e+1)), e >= -s: > 2^(-s-p-2) > 6 2^-W), silu(-t) for t = 2^e
   by t^4/48 and sigmoid(-t) at t a multiple of 2^-(p+1) by t^3/48: relative t^3/24 >=
   2^(-3s-4.6), above 6 2^-W when g > 2s - p + 5.2 (2s - p <= 2). Each holds for g >= 8.
+  One more order matters for tanh: t - t^3/3 is a grid point for t = 3 2^q when
+  q >= -p/2 (generally t >= 3^1.5 2^(-(p+1)/2)), and tanh(t) is 2t^5/15 above it: the relative
+  error 3 2^-W / t stays below that when W >= 2.5 p - 4.9 (fp64: g >= 46; found by the tests
+  at x = 1.5 2^-25 with g = 34). The analogous cases of sigmoid (t/4 - t^3/48 on the grid, t^5/480
+  above) and silu (t^6/480 above) need W >= 1.67 p + 1, which g >= 8 gives.
 * Small arguments, t < 2^-s, need no exponential: tanh(t) = t - t^3/3 + ... lies within one
   (p+2)-bit step below t, so its truncation is "t minus a tiny amount" (t's significand,
   decremented, with sticky). sigmoid(+-t) = 1/2 +- (t/4 - t^3/48 + ...) is the exact
@@ -98,17 +103,21 @@ def guard(f: FPFormat, tanh: bool = False) -> int:
 
     >>> from spikefp.generators.fpformat import get_format
     >>> [guard(get_format(n), t) for n in ("fp16", "fp32", "fp64") for t in (False, True)]
-    [14, 19, 22, 34, 8, 34]
+    [14, 19, 22, 34, 8, 46]
     """
+    p, s = f.precision, f.precision // 2 + 1
     bits = min(f.width, 31) + 1
-    return max(8, bits + 2 if tanh else bits + 3 - (f.precision // 2 + 1))
+    if tanh:   # and W >= 2.5 p - 4.9 for t - t^3/3 on the grid (the module docstring)
+        return max(8, bits + 2, math.ceil(2.5 * p - 4.9) - (p + 2 + s))
+    return max(8, bits + 3 - s)
 
 
 def widths(f: FPFormat, g: int | None = None, tanh: bool = False) -> Widths:
     """The widths for format ``f`` (see the module docstring).
 
-    >>> widths(__import__("spikefp").generators.fpformat.get_format("fp32"))
-    Widths(W=51, s=13, int_bits=7)
+    >>> from spikefp.generators.fpformat import get_format
+    >>> widths(get_format("fp32")), widths(get_format("fp32"), tanh=True)
+    (Widths(W=61, s=13, int_bits=7), Widths(W=73, s=13, int_bits=4))
     """
     p = f.precision
     s = p // 2 + 1
