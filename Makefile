@@ -58,7 +58,7 @@ regress-fpu: install
 # conversion and mode.
 exhaustive: install
 	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py \
-	  tests/test_torch_engine.py tests/test_dynamics.py
+	  tests/test_torch_engine.py tests/test_dynamics.py tests/test_elementary_ref.py
 
 bench: install
 	$(PY) benchmarks/pysim_throughput.py

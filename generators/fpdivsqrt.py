@@ -193,7 +193,7 @@ def div(b: Builder, f: FPFormat, m: Modes, a_bits, b_bits, saturate: bool = Fals
     p = f.precision
     A, B = unpack(b, f, a_bits), unpack(b, f, b_bits)
     sign = gates.xor(b, A.sign, B.sign)
-    w = f.E + 3
+    w = max(f.E, p.bit_length()) + 3          # room for a normalized subnormal exponent, 2 - p
     ma, ea = _normalized(b, A, w)
     mb, eb = _normalized(b, B, w)
     ma = [b.neuron([(x, 1), (B.is_inf, -1)], 1) for x in ma]     # x / inf = 0: a zero dividend

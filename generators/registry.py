@@ -205,12 +205,20 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("exp", 1, fpexp.exp, "e^a, correctly rounded", "exp", (SATURATE,)),
     Operation("exp2", 1, fpexp.exp2, "2^a, correctly rounded", "exp2", (SATURATE,)),
     # log, log2 (fplog) --
+    Operation("log", 1, fplog.log, "natural logarithm, correctly rounded", "log",
+              (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),
+    Operation("log2", 1, fplog.log2, "base-2 logarithm, correctly rounded", "log2",
+              (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),
     # rsqrt, recip (fprsqrt) --
+    Operation("rsqrt", 1, fprsqrt.rsqrt, "1/sqrt(a), correctly rounded", "rsqrt",
+              (SATURATE, Param("arch", fprsqrt.ARCHS, fprsqrt.ARCHS[0], "division and root recurrences"))),
+    Operation("recip", 1, fprsqrt.recip, "1/a, correctly rounded", "recip", (SATURATE,)),
     # sigmoid, tanh, silu (fpsigmoid) --
     Operation("sigmoid", 1, fpsigmoid.sigmoid, "1 / (1 + e^-a), correctly rounded", "sigmoid", (_SIGMOID_ARCH,)),
     Operation("tanh", 1, fpsigmoid.tanh, "tanh(a), correctly rounded", "tanh", (_SIGMOID_ARCH,)),
     Operation("silu", 1, fpsigmoid.silu, "a * sigmoid(a) (SiLU), correctly rounded", "silu", (_SIGMOID_ARCH,)),
     # gelu (fpgelu) --
+    Operation("gelu", 1, fpgelu.gelu, "erf GELU x Phi(x), correctly rounded", "gelu"),
 ]}
 
 CONVERSION = Conversion("to_<format>", 1, fpconvert.convert,

@@ -6,11 +6,17 @@ Two second opinions, neither using MPFR nor `reference.round_exact`:
   one (the functions are well conditioned where the formats' results are normal float64 numbers;
   gelu's erfc takes |x|/sqrt(2), whose rounding costs 2u^2 ULP at u below 27, and beyond that the
   result is a float64 subnormal far below every tested format's smallest subnormal), so it rounds
-  like the true value unless it lies within 2^-40 (relative) of a rounding boundary: those
-  inputs are skipped, counted, and must be few.
+  like the true value unless it lies within 2^-40 (relative) of a rounding boundary. Those inputs
+  are decided by mpmath instead (below), and counted. Measured: silu and gelu of a bf16 or fp32
+  x below 2^-125 whose half is a midpoint between subnormals (x/2 is a tie; the true value is
+  x/2 + x^2/4 or x/2 + x^2/sqrt(2 pi), 2^-125 relative away, far below float64's precision):
+  256 per function in bf16, every one undecided; none in fp16 (float64 resolves x^2/4 there);
+  and about one fp32 input in 10^4 otherwise (a genuine hard case: the result lies within
+  2^-40 of a boundary). `_tie_at_half` names the first kind; the tests allow no other.
 - mpmath for the FP8 formats in all five modes: 200 bits, or more until the value is 2^-(bits-50)
   away from every boundary of the mode.
-Plus the exact cases and every special, from DESIGN.md's text.
+Plus the exact cases and every special, from DESIGN.md's text; and the exhaustive tables
+(`elementary.table`: the same results, cached on disk) and check's use of them.
 """
 
 import math
@@ -149,20 +155,31 @@ def _finite(f, y: float) -> Fraction:
     return Fraction(y) if math.isfinite(y) else Fraction(2) ** (f.emax + 3)
 
 
+def _tie_at_half(f, fn, a):
+    """silu or gelu of a tiny x whose half is a midpoint between subnormals: float64 cannot see
+    past the tie x/2 when the first-order term (x^2/4 or x^2/sqrt(2 pi)) is below its last bit."""
+    x = abs(_value(f, a))
+    t = x / 2 / Fraction(2) ** (f.emin - f.M - 1)           # x/2 in half subnormal quanta
+    return fn in ("silu", "gelu") and x < Fraction(2) ** -60 and t.denominator == 1 and t.numerator % 2 == 1
+
+
 def _against_float64(fmt, fn, inputs):
-    """Mismatches and the number of skipped inputs (float64 within 2^-40 of a boundary), RNE."""
+    """RNE mismatches, and the inputs float64 could not decide (within 2^-40 of a boundary: decided
+    by mpmath instead) that `_tie_at_half` does not explain."""
     f = get_format(fmt)
-    bad, skipped = [], 0
+    bad, unexplained = [], []
     for a in inputs:
         if not _in_domain(f, fn, a):
             continue
         y = _finite(f, _float64(fn, float(_value(f, a))))
-        bits, flags, near = _expected(f, fn, a, lambda x: (y, abs(y) / (1 << 40)))
-        if near:
-            skipped += 1
-        elif elementary.OPS[fn](fmt, a) != (bits, flags):
-            bad.append((hex(a), elementary.OPS[fn](fmt, a), (bits, flags)))
-    return bad, skipped
+        want = _expected(f, fn, a, lambda x: (y, abs(y) / (1 << 40)))
+        if want[2]:
+            want = _by_mpmath(f, fn, a, "rne")
+            if not _tie_at_half(f, fn, a):
+                unexplained.append(hex(a))
+        if elementary.OPS[fn](fmt, a) != want[:2]:
+            bad.append((hex(a), elementary.OPS[fn](fmt, a), want[:2]))
+    return bad, unexplained
 
 
 @pytest.mark.parametrize("fmt", ["fp8e4m3", "fp8e5m2", "fp16", "bf16"])
@@ -170,18 +187,20 @@ def _against_float64(fmt, fn, inputs):
 def test_rne_against_float64(fmt, fn):
     """Every FP8 input, and every 13th 16-bit pattern (all of them under -m slow)."""
     f = get_format(fmt)
-    bad, skipped = _against_float64(fmt, fn, range(0, 1 << f.width, 13 if f.width == 16 else 1))
+    bad, unexplained = _against_float64(fmt, fn, range(0, 1 << f.width, 13 if f.width == 16 else 1))
     assert not bad, bad[:5]
-    assert skipped <= 40, skipped          # measured: 0, but 20 for bf16 silu and gelu
+    assert not unexplained, unexplained
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["fp16", "bf16"])
 @pytest.mark.parametrize("fn", FNS)
 def test_rne_against_float64_exhaustive(fmt, fn):
-    bad, skipped = _against_float64(fmt, fn, range(1 << 16))
+    """Every 16-bit input: the full cross-check (measured: 0 mismatches, none undecided beyond the
+    explained ties, 113 s for all 20 on one core)."""
+    bad, unexplained = _against_float64(fmt, fn, range(1 << 16))
     assert not bad, bad[:5]
-    assert skipped <= 300, skipped         # not run yet: the bound is a guess
+    assert not unexplained, unexplained
 
 
 @pytest.mark.parametrize("fn", FNS)
@@ -191,9 +210,10 @@ def test_fp32_sample_against_float64(fn):
     f = get_format("fp32")
     inputs = [rng.getrandbits(32) for _ in range(5000)]
     inputs += [int(np.array([rng.uniform(-30, 30)], np.float32).view(np.uint32)[0]) for _ in range(5000)]
-    bad, skipped = _against_float64("fp32", fn, inputs)
+    bad, unexplained = _against_float64("fp32", fn, inputs)
     assert not bad, bad[:5]
-    assert skipped <= 40, skipped          # measured: 0, but 26 for silu and gelu
+    # Genuine hard cases: a result within 2^-40 of a boundary, about 2^-40 * 2^25 per input.
+    assert len(unexplained) <= (1 if fn == "exp2" else 0), unexplained    # measured: exp2(-12.19...)
 
 
 # -- FP8, all modes, against mpmath at 200 bits or more----------------------------------------------
@@ -231,6 +251,16 @@ def _mpmath(fn, x: Fraction, prec: int):
         return y, abs(y) / 2 ** (prec - 50)
 
 
+def _by_mpmath(f, fn, a, rm, saturate=False):
+    """(bits, flags, False) by mpmath: 200 bits, more until off the mode's boundaries."""
+    prec, near = 200, True
+    while near:
+        y = _mpmath(fn, _value(f, a), prec)
+        bits, flags, near = _expected(f, fn, a, lambda x: y, rm, saturate)
+        prec *= 4
+    return bits, flags, near
+
+
 @pytest.mark.parametrize("fmt", ["fp8e4m3", "fp8e5m2"])
 @pytest.mark.parametrize("fn", FNS)
 def test_fp8_all_modes_against_mpmath(fmt, fn):
@@ -241,14 +271,9 @@ def test_fp8_all_modes_against_mpmath(fmt, fn):
             continue
         for rm in MODES:
             for sat in ((False, True) if fmt == "fp8e4m3" else (False,)):
-                prec, near = 200, True
-                while near:                         # more bits until off the mode's boundaries
-                    y = _mpmath(fn, _value(f, a), prec)
-                    bits, flags, near = _expected(f, fn, a, lambda x: y, rm, sat)
-                    prec *= 4
-                got = elementary.OPS[fn](fmt, a, rm, sat)
-                if got != (bits, flags):
-                    bad.append((hex(a), rm, sat, got, (bits, flags)))
+                got, want = elementary.OPS[fn](fmt, a, rm, sat), _by_mpmath(f, fn, a, rm, sat)[:2]
+                if got != want:
+                    bad.append((hex(a), rm, sat, got, want))
     assert not bad, bad[:5]
 
 
@@ -384,3 +409,83 @@ def test_e4m3_overflow_is_nan():
     assert elementary.exp(f, x) == (0x7F, FLAG_OF | FLAG_NX)
     assert elementary.exp(f, x, "rtz") == (0x7E, FLAG_OF | FLAG_NX)
     assert elementary.exp(f, x, "rne", saturate=True) == (0x7E, FLAG_OF | FLAG_NX)
+
+
+# -- exhaustive tables (elementary.table) and their use by check --------------------------------
+
+@pytest.fixture
+def fresh_tables(tmp_path, monkeypatch):
+    """An empty cache folder and no table in memory."""
+    monkeypatch.setenv("SPIKEFP_CACHE", str(tmp_path))
+    monkeypatch.delenv("SPIKEFP_TABLE_CACHE", raising=False)     # the tests' shared folder
+    monkeypatch.setattr(elementary, "_TABLES", {})
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt,saturate", [("fp8e4m3", False), ("fp8e4m3", True), ("fp8e5m2", False)])
+def test_tables_are_the_reference(fresh_tables, fmt, saturate):
+    for fn in FNS:
+        for rm in MODES:
+            y, fl = elementary.table(fn, fmt, rm, saturate)
+            assert y.dtype == np.uint64 and fl.dtype == np.uint8 and len(y) == 256
+            want = [elementary.OPS[fn](fmt, a, rm, saturate) for a in range(256)]
+            assert [(int(v), int(g)) for v, g in zip(y, fl)] == want, (fn, rm)
+
+
+def test_fp16_table_sample(fresh_tables):
+    """A 16-bit table (every input of fp16 and bf16, every function and mode: under -m slow in
+    tests/test_elementary_fast.py, against the vectorized reference)."""
+    rng = random.Random(5)
+    for fn in ("exp",):
+        for rm in MODES:
+            y, fl = elementary.table(fn, "fp16", rm)
+            for a in rng.sample(range(1 << 16), 300):
+                assert (int(y[a]), int(fl[a])) == elementary.OPS[fn]("fp16", a, rm), (fn, hex(a), rm)
+
+
+def test_tables_are_cached_on_disk(fresh_tables, monkeypatch):
+    y, _ = elementary.table("exp", "fp8e5m2", "rup")
+    assert not y.flags.writeable
+    path = fresh_tables / "elementary" / elementary._source_hash() / "exp-fp8e5m2.npz"
+    assert path.is_file()
+    with np.load(path) as z:
+        bits, flags = z["bits"], z["flags"]
+    np.savez(path, bits=bits ^ 1, flags=flags)                 # a marked table: read back as is
+    monkeypatch.setattr(elementary, "_TABLES", {})
+    assert np.array_equal(elementary.table("exp", "fp8e5m2", "rup")[0], y ^ np.uint64(1))
+    path.write_bytes(b"not a table")                           # a broken file: rebuilt
+    monkeypatch.setattr(elementary, "_TABLES", {})
+    assert np.array_equal(elementary.table("exp", "fp8e5m2", "rup")[0], y)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["exp-fp8e5m2.npz"]
+
+
+def test_table_errors():
+    with pytest.raises(ValueError, match="at most 16 bits, not fp32"):
+        elementary.table("exp", "fp32")
+    with pytest.raises(ValueError, match="unknown elementary function 'sin'"):
+        elementary.table("sin", "fp16")
+    with pytest.raises(ValueError, match="unknown rounding mode 'nearest'"):
+        elementary.table("exp", "fp16", "nearest")
+
+
+def test_check_takes_tables_and_the_fast_reference(fresh_tables):
+    """check.expected: tables for 16-bit formats (invalid dynamic modes: NaN, NV), the
+    vectorized reference for fp32."""
+    import spikefp
+    from spikefp.verify import check, elementary_fast
+
+    u = spikefp.unit("fp16.recip", dynamic=True)
+    a = np.arange(1 << 16, dtype=np.uint64)
+    codes = a % np.uint64(8)
+    y, fl = check.expected(u, {"a": a}, codes)
+    for code in range(8):
+        sel = codes == code
+        if code < 5:
+            ty, tfl = elementary.table("recip", "fp16", MODES[code])
+            assert np.array_equal(y[sel], ty[a[sel]]) and np.array_equal(fl[sel], tfl[a[sel]])
+        else:
+            assert (y[sel] == u.fmt.canonical_nan).all() and (fl[sel] == FLAG_NV).all()
+    u = spikefp.unit("fp32.recip")
+    a = np.random.default_rng(1).integers(0, 1 << 32, 2000, dtype=np.uint64)
+    assert all(np.array_equal(p, q) for p, q in zip(check.expected(u, {"a": a}),
+                                                    elementary_fast.evaluate("recip", "fp32", a, "rne")))

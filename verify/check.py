@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import pysim
 from ..generators.fpformat import FLAG_NV, ROUNDING_MODES, rm_code as reference_code
-from . import elementary, fastref, reference
+from . import elementary, elementary_fast, fastref, reference
 
 __all__ = ["CheckReport", "check", "expected", "mode_names", "operations", "reference_fn"]
 
@@ -75,13 +75,41 @@ def _expected_chunk(args):
     return ys, fl
 
 
+def _elementary(unit, a: np.ndarray, rm_codes):
+    """An elementary function: lookups in `elementary.table` for formats of <= 16 bits, else
+    the vectorized `elementary_fast`."""
+    codes = np.full(len(a), reference_code(unit.rm), np.uint64) if rm_codes is None else np.asarray(rm_codes)
+    y = np.empty(len(a), np.uint64)
+    f = np.empty(len(a), np.uint64)
+    for code in np.unique(codes):
+        sel = codes == code
+        if code >= 5:                        # invalid dynamic mode: canonical NaN, NV
+            y[sel], f[sel] = unit.fmt.canonical_nan, FLAG_NV
+        else:
+            rm = ROUNDING_MODES[int(code)]
+            if unit.fmt.width <= elementary.TABLE_MAX_WIDTH:
+                bits, flags = elementary.table(unit.operation.reference, unit.fmt, rm, **unit.reference_params)
+                y[sel], f[sel] = bits[a[sel]], flags[a[sel]]
+            else:
+                y[sel], f[sel] = elementary_fast.evaluate(unit.operation.reference, unit.fmt, a[sel], rm,
+                                                          **unit.reference_params)
+    return y, f
+
+
 def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
     """Reference results (y, flags) as uint64 arrays.
 
-    The vectorized reference (`spikefp.verify.fastref`) serves formats it covers; others go
-    through the integer reference, on ``jobs`` worker processes for large runs.
+    Elementary functions come from exhaustive tables for formats of at most 16 bits
+    (`spikefp.verify.elementary.table`, built once and cached on disk) and from
+    `spikefp.verify.elementary_fast` for the others of up to 24-bit significands; the vectorized reference
+    (`spikefp.verify.fastref`) serves the formats it covers; others go through the integer
+    reference, on ``jobs`` worker processes for large runs.
     """
     n = len(ops["a"])
+    name = unit.operation.reference
+    if name in elementary.OPS and (unit.fmt.width <= elementary.TABLE_MAX_WIDTH
+                                   or elementary_fast.supported(unit.fmt)):
+        return _elementary(unit, np.asarray(ops["a"], dtype=np.uint64), rm_codes)
     fast = fastref.OPS.get(unit.operation.reference)
     if fast is not None and fastref.supported(unit.fmt):
         cols = [np.asarray(ops[k], dtype=np.uint64) for k in unit.operands]

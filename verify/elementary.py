@@ -37,19 +37,38 @@ as division does; an invalid dynamic mode (``reference.INVALID_RM``) gives the N
 ['0x8001', '0x3']
 >>> [hex(v) for v in log("fp8e4m3", 0x00)]                    # log(0): E4M3 has no -inf
 ['0x7f', '0x8']
+
+Exhaustive tables. `table` gives the results for every operand of a format of at most 16 bits
+at once (indexed by the operand's bits): each stand-in is computed once per (function, format)
+and rounded per mode with the vectorized rounder; the tables are kept in memory and on disk
+under the cache folder (`spikefp.hdl.workdirs.cache_dir`, keyed by a hash of the sources that
+decide the results), so a second process pays a file read.
+
+>>> y, fl = table("exp", "fp8e5m2", "rtz")
+>>> [hex(int(y[0x3c])), int(fl[0x3c])]                          # e in fp8e5m2, toward zero
+['0x41', 1]
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
+import os
+from pathlib import Path
 
 import gmpy2
+import numpy as np
 
 from ..generators.fpformat import FLAG_DZ, FLAG_NV, FPFormat, get_format
+from ..hdl.netlist import atomic_write
+from ..hdl.workdirs import cache_dir
+from . import fastref, reference
 # reference.py's private helpers, reused: early NaN / invalid-mode results, and E4M3's exact infinity.
 from .reference import INVALID_RM, _infinity, _operands, round_exact
 
-__all__ = ["exp", "exp2", "log", "log2", "rsqrt", "recip", "tanh", "sigmoid", "silu", "gelu", "OPS"]
+__all__ = ["exp", "exp2", "log", "log2", "rsqrt", "recip", "tanh", "sigmoid", "silu", "gelu", "OPS",
+           "table", "TABLE_MAX_WIDTH"]
 
 _MODES = ("rne", "rtz", "rdn", "rup", "rmm")
 _RANGE = {"emin": -(1 << 30) + 1, "emax": (1 << 30) - 1}     # gmpy2's widest exponent range
@@ -172,14 +191,19 @@ def _value(name: str, f: FPFormat, s: int, m: int, e: int):
     raise ArithmeticError(f"{name}({x}): no correctly rounded result at {_MAX_PRECISION} bits")
 
 
-def _round(f: FPFormat, sign: int, m: int, e: int, rm: str, saturate: bool):
+def _clamp(f: FPFormat, m: int, e: int):
+    """(m, e) rounding like m * 2^e, with a small exponent (exp2 of 1e300 is 2^(1e300))."""
     top = e + m.bit_length()                                  # 2^(top-1) <= m * 2^e < 2^top
     q0 = f.emin - f.M
-    if m and top - 1 > f.emax + 3:      # keeps round_exact's shifts small (exp2 of 1e300):
-        m, e = 1, f.emax + 4            # rounds alike, far above overflow
-    elif m and top < q0 - 2:
-        m, e = 1, q0 - 3                # or far below half the smallest subnormal
-    return round_exact(f, sign, m, e, rm, saturate)
+    if m and top - 1 > f.emax + 3:
+        return 1, f.emax + 4                                  # rounds alike, far above overflow
+    if m and top < q0 - 2:
+        return 1, q0 - 3                                      # or far below half the smallest subnormal
+    return m, e
+
+
+def _round(f: FPFormat, sign: int, m: int, e: int, rm: str, saturate: bool):
+    return round_exact(f, sign, *_clamp(f, m, e), rm, saturate)
 
 
 # What an infinite operand gives: ("nan" | "inf" | "zero" | "one", sign), by the operand's sign.
@@ -239,3 +263,102 @@ gelu = _function("gelu", "erf GELU x·Phi(x)")
 
 # The reference functions by operation name (the registry's convention, as in `reference.OPS`).
 OPS = {fn.__name__: fn for fn in (exp, exp2, log, log2, rsqrt, recip, tanh, sigmoid, silu, gelu)}
+
+
+# -- exhaustive tables (formats of at most 16 bits) --------------------------------------------
+
+TABLE_MAX_WIDTH = 16
+_TABLES: dict = {}                  # (name, format, saturate) -> (bits, flags), one row per mode
+
+
+@functools.lru_cache(maxsize=None)
+def _source_hash() -> str:
+    """What the tables depend on: this module, the scalar rounder and the vectorized one."""
+    h = hashlib.sha256()
+    for mod in (__file__, reference.__file__, fastref.__file__):
+        h.update(Path(mod).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _stand_ins(name: str, f: FPFormat):
+    """(sign, m, e, where) over every operand: ``where`` marks finite nonzero operands in the
+    domain, whose (exact or stand-in) result (-1)^sign m 2^e rounds like the true one."""
+    n = 1 << f.width
+    sign, m, e = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    where = np.zeros(n, bool)
+    value = _value.__wrapped__                                # not through (and flushing) the cache
+    for a in range(n):
+        (x,), early = _operands(f, "rne", a)
+        if early or x[0] == "inf" or x[2] == 0 or (x[1] and name in ("log", "log2", "rsqrt")):
+            continue
+        where[a] = True
+        sign[a], mm, ee = value(name, f, *x[1:])
+        m[a], e[a] = _clamp(f, mm, ee)
+    return sign, m, e, where
+
+
+def _round_all(f: FPFormat, sign, m, e, rm: str, saturate: bool):
+    """`_round` on arrays (exponents already clamped): (bits, flags); m = 0 is an exact zero."""
+    y, flags = fastref._round(f, sign, np.maximum(m, 1), e, rm, saturate)
+    return np.where(m == 0, sign << (f.width - 1), y), np.where(m == 0, 0, flags)
+
+
+def _build(name: str, f: FPFormat, saturate: bool):
+    sign, m, e, where = _stand_ins(name, f)
+    rest = np.nonzero(~where)[0]
+    bits = np.zeros((len(_MODES), 1 << f.width), np.uint64)
+    flags = np.zeros((len(_MODES), 1 << f.width), np.uint8)
+    for i, rm in enumerate(_MODES):
+        y, fl = _round_all(f, sign[where], m[where], e[where], rm, saturate)
+        bits[i, where], flags[i, where] = y, fl
+        special = [_evaluate(name, f, int(a), rm, saturate) for a in rest]
+        bits[i, rest] = [v for v, _ in special]
+        flags[i, rest] = [v for _, v in special]
+    return bits, flags
+
+
+def _load(path: Path):
+    try:
+        with np.load(path) as z:
+            return z["bits"].astype(np.uint64), z["flags"]
+    except (OSError, KeyError, ValueError, EOFError):        # absent, or not a table: rebuild
+        return None
+
+
+def _save(path: Path, bits, flags) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    np.savez(buf, bits=bits.astype(np.uint32 if bits.max(initial=0) >> 32 == 0 else np.uint64), flags=flags)
+    atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+
+
+def table(fn: str, fmt, rm: str = "rne", saturate: bool = False):
+    """(bits uint64 array, flags uint8 array): the correctly rounded ``fn`` of every operand of
+    ``fmt`` (at most 16 bits wide), indexed by the operand's bits. Read-only, shared arrays.
+
+    >>> y, fl = table("log2", "fp16")
+    >>> len(y), hex(int(y[0x4800])), int(fl[0x4800])            # log2(8) = 3, exact
+    (65536, '0x4200', 0)
+    """
+    f = get_format(fmt)
+    if fn not in OPS:
+        raise ValueError(f"unknown elementary function {fn!r}; functions: {', '.join(OPS)}")
+    if rm not in _MODES:
+        raise ValueError(f"unknown rounding mode {rm!r}; modes: {', '.join(_MODES)}")
+    if f.width > TABLE_MAX_WIDTH:
+        raise ValueError(f"tables cover formats of at most {TABLE_MAX_WIDTH} bits, not {f.name} ({f.width})")
+    key = (fn, f.name, bool(saturate))
+    if key not in _TABLES:
+        root = os.environ.get("SPIKEFP_TABLE_CACHE")       # tests: one folder shared by xdist workers
+        folder = (Path(root) if root else cache_dir("elementary")) / _source_hash()
+        path = folder / f"{fn}-{f.name}{'-sat' if saturate else ''}.npz"
+        loaded = _load(path)
+        if loaded is None or loaded[0].shape != (len(_MODES), 1 << f.width):
+            loaded = _build(fn, f, bool(saturate))
+            _save(path, *loaded)
+        for arr in loaded:
+            arr.flags.writeable = False
+        _TABLES[key] = loaded
+    bits, flags = _TABLES[key]
+    i = _MODES.index(rm)
+    return bits[i], flags[i]

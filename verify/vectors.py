@@ -8,6 +8,10 @@ Every generator returns a dict of operand name -> uint64 array (``a``, ``b`` and
   in both directions, at the overflow edge, sums that round up to a power of two or to the
   smallest normal, exact and near cancellation, exponent differences around the significand
   width, fraction patterns next to rounding midpoints, FMA addends next to the product.
+  For the elementary functions (exp, log, gelu...): operands at the function's overflow and
+  underflow thresholds (`elementary_edges`, found with the reference), tiny arguments (|x| near
+  2^-(p+2), where e^x leaves 1), the exact cases (powers of two for log2, 4^k for rsqrt...) and
+  their neighbours, operands next to 1, moderate operands, and uniform patterns.
 * `uniform`: uniform random bit patterns.
 * `exhaustive`: every operand pair (formats of at most 8 bits).
 * `for_unit` / `exhaustive_for`: the right mix (or every operand tuple) for any unit,
@@ -21,16 +25,17 @@ True
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
 
 from ..generators.fpformat import FPFormat, IntFormat
 from ..generators.registry import operation
-from . import reference
+from . import elementary, reference
 
 __all__ = ["special_values", "SPECIAL_NAMES", "specials", "boundary", "uniform", "exhaustive", "mixed",
-           "for_unit", "exhaustive_for"]
+           "for_unit", "exhaustive_for", "elementary_edges"]
 
 OPERANDS = ("a", "b", "c")
 SPECIAL_NAMES = ("+0", "-0", "min_sub", "max_sub", "min_norm", "one", "1.5", "one_minus", "max",
@@ -169,6 +174,8 @@ def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarra
     """``n`` boundary-weighted operand tuples for a two- or three-operand ``op``, chosen by
     the operation's vector family in the operator registry."""
     rng = np.random.default_rng(seed)
+    if op in elementary.OPS:
+        return {"a": _elementary(rng, f, op, n)}
     a = _operands(rng, f, n)
     kind = operation(op).vectors
     if kind == "div":          # a sixth are exact quotients (x * y) / y: the remainder is 0
@@ -192,6 +199,100 @@ def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarra
         mag = z & (f.sign_bit - 1)
         c[i] = (z & f.sign_bit) | max(0, min(mag + int(rng.integers(-2, 3)), f.sign_bit - 1))
     return {"a": a, "b": b, "c": c}
+
+
+def _category(f: FPFormat, fn: str, a: int) -> str:
+    """What kind of result the operand gets in RNE: overflow, normal, subnormal or zero."""
+    y, flags = elementary.OPS[fn](f, a, "rne")
+    if flags & 0x4:                                          # OF
+        return "overflow"
+    mag = y & (f.sign_bit - 1)
+    return "zero" if mag == 0 else "subnormal" if mag >> f.M == 0 else "normal"
+
+
+def _edges_between(f: FPFormat, fn: str, sign: int, lo: int, hi: int, k_lo: str, k_hi: str, out: list) -> None:
+    """Append the operands in (lo, hi] where the kind of result changes (bisection)."""
+    if k_lo == k_hi:
+        return
+    if hi - lo == 1:
+        out.append(sign | hi)
+        return
+    mid = (lo + hi) // 2
+    k_mid = _category(f, fn, sign | mid)
+    _edges_between(f, fn, sign, lo, mid, k_lo, k_mid, out)
+    _edges_between(f, fn, sign, mid, hi, k_mid, k_hi, out)
+
+
+@functools.lru_cache(maxsize=None)
+def elementary_edges(f: FPFormat, fn: str) -> tuple[int, ...]:
+    """Operands where ``fn``'s result (in RNE) changes between overflow, normal, subnormal and
+    zero: the first operand (going away from zero, either sign) of the new kind. Found with the
+    reference on a coarse grid (two operands per exponent) and refined by bisection on the bit
+    patterns.
+
+    >>> from spikefp.generators.fpformat import get_format
+    >>> [hex(a) for a in elementary_edges(get_format("fp16"), "exp")]     # overflow; subnormal, 0
+    ['0x498c', '0xc8db', '0xcc56']
+    """
+    mag = f.max_finite & (f.sign_bit - 1)
+    edges: list[int] = []
+    for sign in (0, f.sign_bit):
+        if sign and fn in ("log", "log2", "rsqrt"):
+            continue
+        grid = sorted({min(e << f.M | frac, mag) for e in range(f.exp_ones + 1) for frac in (0, (1 << f.M) - 1)} - {0})
+        kinds = [_category(f, fn, sign | g) for g in grid]
+        for lo, hi, k_lo, k_hi in zip(grid, grid[1:], kinds, kinds[1:]):
+            _edges_between(f, fn, sign, lo, hi, k_lo, k_hi, edges)
+    return tuple(edges)
+
+
+def _exact_operands(f: FPFormat, fn: str) -> list[int]:
+    """Operands with an exact result (DESIGN's exact cases), within the format."""
+    one = f.bias << f.M
+    powers = [(e << f.M) for e in range(1, f.exp_ones)] + [1 << m for m in range(f.M)]   # 2^k, k = emin - M..emax
+    if fn in ("exp", "sigmoid", "tanh", "silu", "gelu"):
+        return [0, f.sign_bit]
+    if fn == "log":
+        return [one]
+    if fn == "log2":
+        return powers
+    log2 = {p: (p >> f.M) - f.bias if p >> f.M else p.bit_length() - 1 - f.M + f.emin for p in powers}
+    if fn == "rsqrt":                                        # 4^k: 2^k with k even
+        return [p for p in powers if log2[p] % 2 == 0]
+    if fn == "recip":                                        # 2^-k representable
+        fits = [p for p in powers if f.emin - f.M <= -log2[p] <= f.emax]
+        return fits + [p | f.sign_bit for p in fits]
+    # exp2: the integers k of the format with 2^k representable (the edges cover the rest)
+    ks = [k for k in range(f.emin - f.M, f.emax + 1) if abs(k) < 1 << f.precision]
+    return [reference.round_exact(f, int(k < 0), abs(k), 0, "rne")[0] for k in ks]
+
+
+def _elementary(rng, f: FPFormat, fn: str, n: int) -> np.ndarray:
+    """``n`` operands for the elementary function ``fn``: a fifth next to `elementary_edges`
+    (within 8 ulps, half of them within 1), a tenth tiny (|x| within 2^±3 of 2^-(p+2)), a
+    seventh exact cases and their neighbours, a tenth next to 1 and -1, a fifth moderate (|x| in
+    [2^-8, 2^8)), the rest uniform bit patterns."""
+    p, mask = f.precision, f.sign_bit - 1
+    mag = lambda v: np.clip(v, 0, f.max_finite & mask).astype(np.uint64)       # noqa: E731
+    sign = _u64(rng.integers(0, 2, n)) << np.uint64(f.width - 1)
+    frac = _fractions(rng, f, n)
+    off = np.where(rng.random(n) < 0.5, rng.integers(-1, 1, n), rng.integers(-8, 8, n))
+    edges = np.array(elementary_edges(f, fn) or (f.bias << f.M,), dtype=np.uint64)
+    e = edges[rng.integers(0, len(edges), n)]
+    near_edge = (e & _u64(f.sign_bit)) | mag((e & _u64(mask)).astype(np.int64) + off)
+    tiny_e = np.clip(f.bias - p - 2 + rng.integers(-3, 4, n), 0, f.exp_ones - 1)
+    tiny = sign | _pack(f, 0, tiny_e, frac)
+    exact = np.array(_exact_operands(f, fn), dtype=np.uint64)
+    x = exact[rng.integers(0, len(exact), n)]
+    near_exact = (x & _u64(f.sign_bit)) | mag((x & _u64(mask)).astype(np.int64) + rng.integers(-1, 2, n))
+    near_one = sign | mag((f.bias << f.M) + off)
+    moderate = sign | _pack(f, 0, np.clip(f.bias + rng.integers(-8, 8, n), 1, f.exp_ones - 1), frac)
+    share = rng.random(n)
+    picks = [(0.2, near_edge), (0.3, tiny), (0.44, near_exact), (0.54, near_one), (0.74, moderate)]
+    out = _bits(rng, f, n)
+    for limit, values in reversed(picks):
+        out = np.where(share < limit, values, out)
+    return out
 
 
 def mixed(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -243,6 +344,9 @@ def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
         return {"a": np.concatenate([spec, _int_values(rng, src, n - n // 3), rand[:n // 3]])}
     if k >= 2:
         return mixed(src, u.op, n, seed)
+    if u.op in elementary.OPS:
+        return {"a": np.concatenate([np.array(special_values(src), dtype=np.uint64),
+                                     _elementary(rng, src, u.op, n)])}
     parts = [np.array(special_values(src), dtype=np.uint64), _operands(rng, src, n - n // 3), _bits(rng, src, n // 3)]
     if u.target is not None:
         parts[1][: len(parts[1]) // 2] = _target_edges(rng, src, u.target, len(parts[1]) // 2)
