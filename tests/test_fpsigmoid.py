@@ -63,11 +63,12 @@ def test_16_bit_slice(fmt, fn):
     _check(f"{fmt}.{fn}", "rne", 5000)
 
 
-@pytest.mark.parametrize("fmt, n", [("fp32", 1500), ("fp64", 500), ("e6m9", 1000)])
+@pytest.mark.parametrize("fmt, n", [("fp32", 1500), ("fp64", 300), ("e6m9", 1000)])
 @pytest.mark.parametrize("fn", FNS)
 def test_wide_formats_on_samples(fmt, n, fn):
     _check(f"{fmt}.{fn}", "rne", n)
-    _check(f"{fmt}.{fn}", "dyn", n // 2, seed=4)
+    if fmt != "fp64":             # fp64's dynamic units are built (and slow-checked) elsewhere
+        _check(f"{fmt}.{fn}", "dyn", n // 2, seed=4)
 
 
 def test_specials_and_exact_cases():
