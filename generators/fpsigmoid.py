@@ -51,8 +51,36 @@ Error analysis, in units of 2^-W (W = p + 2 + g + s, s = floor(p/2) + 1):
   smallest subnormal and below 2^-(p+5); silu(x) for such x < 0 is forced tiny.
 
 Measured: every input of fp8e4m3, fp8e5m2, fp16 and bf16, all modes and dynamic, 0 failures
-(tests/test_fpsigmoid.py). With g fixed instead of `guard` (fp16, RNE, every input):
-g = 2: 26 / 212 / 21 failures (sigmoid / tanh / silu), g = 4: 3 / 56 / 3, g = 8: 0 / 0 / 0.
+(tests/test_fpsigmoid.py). With g fixed instead of `guard` (fp16, RNE, every input; neurons /
+depth): g = 2: 26 / 212 / 21 failures (sigmoid / tanh / silu; 5,461 / 261, 5,151 / 251,
+6,172 / 273), g = 4: 3 / 56 / 3 (6,104 / 284, 5,773 / 273, 6,861 / 296), g = 8: 0 / 0 / 0
+(7,506 / 326, 7,135 / 316, 8,355 / 338). `guard` spends more (fp16: g = 14 / 19 / 14) to
+keep fp32's rate below 2^-32 a input and fp64's structured tanh cases out.
+
+Sizes (default profile, static RNE, ``spikefp stats``), neurons / depth, with the division
+step ``arch`` = restoring (default) or select (generators/fpdivsqrt.py: one layer less a step):
+
+============  =================  =================
+unit          restoring          select
+============  =================  =================
+fp16.sigmoid   10,300 / 393       11,320 / 309
+bf16.sigmoid    8,791 / 364        9,690 / 282
+fp32.sigmoid   29,076 / 689       32,424 / 545
+fp64.sigmoid   59,094 / 989       66,101 / 787
+fp16.tanh      12,139 / 429       13,433 / 337
+bf16.tanh      10,275 / 390       11,297 / 308
+fp32.tanh      38,834 / 798       43,441 / 633
+fp64.tanh     112,560 / 1828     126,148 / 1257
+fp16.silu      11,279 / 405       12,299 / 321
+bf16.silu       9,525 / 374       10,424 / 292
+fp32.silu      31,927 / 706       35,275 / 562
+fp64.silu      66,594 / 1010      73,601 / 808
+============  =================  =================
+
+A single g = 12 for every format (too little for fp32's sampling target, too little for fp64's
+tanh): fp32 20,992 / 580, 20,373 / 567, 23,530 / 597 and fp64 63,713 / 1029, 62,676 / 1016,
+71,481 / 1050 (sigmoid / tanh / silu). Most of a unit is the exponential (W-bit) and the
+(W + 2)-step division; tanh's W carries s more bits for its cancellation, and fp64's g = 46.
 
 Specials (DESIGN.md): tanh(+-inf) = +-1, tanh(+-0) = +-0; sigmoid(+inf) = 1, sigmoid(-inf) =
 +0, sigmoid(+-0) = 1/2 (exact); silu(+inf) = +inf, silu(-inf) = -0, silu(+-0) = +-0; NaN in
