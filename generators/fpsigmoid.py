@@ -161,6 +161,8 @@ def widths(f: FPFormat, g: int | None = None, tanh: bool = False) -> Widths:
 
 def _quotient(b: Builder, n: int, num, den, arch: str):
     """``floor(num * 2^(n-1) / den)`` (n bits) by restoring division; needs num < 2 den."""
+    if arch not in ARCHS:
+        raise ValueError(f"unknown division step {arch!r}; choose from {', '.join(ARCHS)}")
     step = restoring_step if arch == "restoring" else select_step
     r = list(num) + [CONST0]
     qs = []
@@ -186,8 +188,8 @@ def _below(b: Builder, exp, limit: int) -> int:
 
 
 def _exp_parts(b: Builder, f: FPFormat, u, frac: int, int_bits: int, W: int, double: bool = False):
-    """t = |x| as fixed point (W fraction bits, the `FixedArg`) and e^-t (e^-2t with ``double``)
-    as (k, y, cut): k two's complement, y W + 1 bits, cut = bits of t cut below 2^-W."""
+    """t = |x| as fixed point (``frac`` fraction bits, a `fpexp.FixedArg`) and e^-t (e^-2t with
+    ``double``) as `fpexp.ExpParts` (W fraction bits)."""
     x = fpexp.to_fixed(b, f, replace(u, sign=CONST0), frac + (1 if double else 0), int_bits)
     bits = list(x.bits)
     neg = adders.negate(b, bits + [CONST0])            # -t (or -2t: one more fraction bit)
@@ -196,7 +198,7 @@ def _exp_parts(b: Builder, f: FPFormat, u, frac: int, int_bits: int, W: int, dou
 
 
 def _upper_z(b: Builder, e, W: int):
-    """Zh = an upper bound of z * 2^W, W + 2 bits: floor(2^k y) + sticky + E + 1 (k <= 0)."""
+    """Zh, an upper bound of z * 2^W (W + 2 bits): floor(2^k y) + sticky + 2 (k <= 0)."""
     k = list(e.k)
     amount = adders.negate(b, k)                        # -k >= 0
     zf, st = shift_right(b, list(e.y), amount[:-1] if len(amount) > 1 else amount)
@@ -204,7 +206,7 @@ def _upper_z(b: Builder, e, W: int):
     return zh
 
 
-def _specials(b: Builder, A, bits, K, sign, exact_one, exact_half):
+def _specials(b: Builder, A, bits, exact_one, exact_half):
     """Clear the value for ±0 and ±inf, and set exact 1 or 1/2 (top bit, its exponent)."""
     special = gates.or_(b, [A.is_zero, A.is_inf])
     out = [b.neuron([(x, 1), (special, -1)], 1) for x in bits[:-1]]
@@ -261,7 +263,7 @@ def sigmoid(b: Builder, f: FPFormat, m: Modes, a_bits, g: int | None = None, arc
     one = gates.and_(b, [A.is_inf, ~A.sign])
     K = mux_bits(b, one, K, _kconst(f.bias - 1, len(K)))
     K = mux_bits(b, A.is_zero, K, _kconst(f.bias - 2, len(K)))
-    bits = _specials(b, A, [CONST1] + q, K, CONST0, one, A.is_zero)
+    bits = _specials(b, A, [CONST1] + q, one, A.is_zero)
     return _finish(b, f, m, A, CONST0, bits, K)
 
 
@@ -275,7 +277,7 @@ def silu(b: Builder, f: FPFormat, m: Modes, a_bits, g: int | None = None, arch: 
     # x <= -2^int_bits: |silu| = t e^-t is far below the smallest subnormal (the clamped
     # exponential would not say so once multiplied by the unclamped t).
     K = mux_bits(b, gates.and_(b, [big, A.sign]), K, _kconst(-(f.M + 6), kw))
-    bits = _specials(b, A, [CONST1] + prod, K, A.sign, CONST0, CONST0)
+    bits = _specials(b, A, [CONST1] + prod, CONST0, CONST0)
     return _finish(b, f, m, A, A.sign, bits, K, inf=gates.and_(b, [A.is_inf, ~A.sign]))
 
 
@@ -300,5 +302,5 @@ def tanh(b: Builder, f: FPFormat, m: Modes, a_bits, g: int | None = None, arch: 
     kw = f.E + 3
     K = mux_bits(b, tiny, _kconst(f.bias - 1, kw), _ext(adders.sub(b, _ext(A.exp, kw), const(1, kw))[0], kw))
     K = mux_bits(b, A.is_inf, K, _kconst(f.bias - 1, kw))
-    bits = _specials(b, A, bits, K, A.sign, A.is_inf, CONST0)
+    bits = _specials(b, A, bits, A.is_inf, CONST0)
     return _finish(b, f, m, A, A.sign, bits, K)

@@ -106,3 +106,19 @@ def test_16_bit_every_input(fmt, fn, rm):
 def test_wide_formats_campaign(fmt, n, fn, rm):
     """>= 10^6 (fp32) and 10^5 (fp64) operands per function and mode, half where it matters."""
     _check(f"{fmt}.{fn}", rm, n, seed=11)
+
+
+@pytest.mark.parametrize("fmt", ["fp8e4m3", "fp8e5m2"])
+@pytest.mark.parametrize("fn", FNS)
+def test_select_division_step(fmt, fn):
+    """The alternative division step (arch=select) gives the same results."""
+    for dyn in (False, True):
+        u = spikefp.unit(f"{fmt}.{fn}", arch="select", dynamic=dyn)
+        v = vectors.exhaustive_for(u)
+        codes = np.arange(256, dtype=np.uint64) % np.uint64(8) if dyn else None
+        assert check.check(u, v, codes).mismatches == 0
+
+
+def test_bad_parameters_are_refused():
+    with pytest.raises(ValueError, match="arch='srt' is not one of restoring, select"):
+        spikefp.unit("fp16.tanh", arch="srt")
