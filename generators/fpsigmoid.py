@@ -5,36 +5,82 @@ sigmoid(x) = w (x < 0) or 1 / (1 + z) (x >= 0), silu(x) = x * sigmoid(x), and
 tanh(t) = (1 - z2) / (1 + z2) with z2 = e^-2t, the sign of x outside.
 
 Route to correct rounding (round to odd). Each unit computes a LOWER bound L of its exact
-result, with L > result * (1 - 2^-(p+2+g)) (in units of the result's (p+2)-bit grid: L is
-less than 2^-g of a grid step below), truncates L to p + 2 significant bits and sets the sticky
+result, within the relative error bounded below, truncates L to p + 2 significant bits and sets the sticky
 bit (every result but the exact cases below is irrational). The truncation is the correctly
 truncated result unless the exact result lies within that error ABOVE a (p+2)-bit number;
 rounding the (p+2)-bit round-to-odd value gives the correctly rounded result in all modes.
 Lower bounds because the results that sit structurally close to a grid point all sit just
 BELOW it (tanh(t) = t - t^3/3, silu(-t) = -(t/2 - t^2/4 + ...), sigmoid(t) ~ 1 - e^-t, t - t e^-t).
 
-* ``fpexp.exp_fixed`` gives z = 2^k * y (W fraction bits, floor of an approximation within
-  E units): y - E <= y_true < y + E + 1. z's upper bound Zh = floor(2^k y) + sticky + E + 1
-  (units 2^-W) makes the denominator D = 2^W + Zh an upper bound; the numerator is y - E
-  (w / 2^k), 2^W (1 / (1 + z)) or 2^W - Zh (1 - z2); a restoring division floors the quotient.
-  Relative error of w and of 1 / (1 + z): below (2E + 3) 2^-W; of tanh(t): below
-  (E + 2) 2^-W / t (the numerator 1 - z2 ~ 2t cancels). So W = p + 2 + g + s with
-  s = floor(p/2) + 1 and the exponential path serves t >= 2^-s only.
-* Small arguments, t < 2^-s: tanh(t) = t - t^3/3 + ... lies within a (p+2)-bit step below t, so
-  its truncation is "t minus a tiny amount" (t's significand, decremented, with sticky). For
-  sigmoid, 1/2 +- (t/4 - t^3/48) is the exact fixed-point 1/2 +- t/4 (W bits, from the cut
-  bits of t) moved one unit down (x > 0, when t/4 fits) or up (x < 0, when it does not):
-  exactly the floor at W bits, since t^3/48 is below t/4's finest bit there. silu multiplies
-  that floor by x exactly, so silu(-t) = -(t/2 - t^2/4 + t^4/48...) is never above the exact
-  t/2 - t^2/4 when that is a grid point.
-* The structured near-grid cases of the exponential path are bounded by the same g: sigmoid(t)
-  = 1/2 + t/4 - t^3/48 for 2^-s <= t < 1 is at least 2^(e-p-1) - t^3/48 (t in [2^e, 2^(e+1)))
-  above a grid point or below one; silu(-t) at t = 2^e needs t^3/24 > (2E + 3) 2^-W.
-  Both hold for g >= 6 + log2(E + 2) when s = floor(p/2) + 1.
+Error analysis, in units of 2^-W (W = p + 2 + g + s, s = floor(p/2) + 1):
 
-Error analysis for g: with the 2^-g margin, a generic input fails with probability about
-(2E + 3) 2^-g per mode boundary; g = `GUARD` = 12 and E <= 4 give about 2^-8 per input...
-[the measured figures replace this estimate below].
+* ``fpexp.exp_fixed`` gives z = 2^k y (k <= 0) with y <= y_true < y + 2. Then
+  Zh = floor(2^k y) + sticky + 2 is an upper bound of z 2^W, less than 3 units above it;
+  D = 2^W + Zh bounds 1 + z from above (relative error < 3 2^-W). Numerators: y (w / 2^k,
+  low by < 2 units, y >= 2^W), 2^W (1 / (1 + z)), 2^W - Zh (1 - z2, low by < 3 units). A
+  restoring division floors the quotient (W + 1 fraction bits: < 2^-W of a quotient >= 1/2).
+* sigmoid and silu: the bound of w = z / (1 + z) (x < 0) or of 1 / (1 + z) (x >= 0) is low by
+  less than 6 2^-W relative; silu multiplies it by x's significand exactly. The p + 2-bit grid
+  has a relative step of at least 2^-(p+2), so an input fails with probability below
+  6 2^-W / 2^-(p+2) = 6 2^-(g+s).
+* tanh: 1 - z2 ~ 2t cancels: the bound of (1 - z2) / (1 + z2) is low by less than
+  3 2^(s-W) relative for t >= 2^-s (1.5 from the numerator, 1.1 from the floor, 3 2^-s from D),
+  so an input fails with probability below 3 2^-g (halving with each binade above 2^-s).
+* g = `guard`: those rates below 2^-(min(width, 31) + 1) a input (less than one expected
+  failure over all inputs of a format up to 32 bits, 2^-32 a sample beyond), at least 8.
+* Structured inputs, where the exact result sits at a fixed tiny distance from a grid point,
+  are what a one-sided bound must respect: tanh(t) = t - t^3/3 + ..., silu(-t) = -(t/2 - t^2/4
+  + ...), sigmoid(-t) = 1/2 - t/4 + ..., 1 - e^-t and t - t e^-t all sit just BELOW their grid
+  points (safe). Above a grid point: sigmoid(t) = 1/2 + t/4 - t^3/48 at least 2^(e-p-1) - t^3/48
+  above one (t in [2^e, 2^(e+1)), e >= -s: > 2^(-s-p-2) > 6 2^-W), silu(-t) for t = 2^e
+  by t^4/48 and sigmoid(-t) at t a multiple of 2^-(p+1) by t^3/48: relative t^3/24 >=
+  2^(-3s-4.6), above 6 2^-W when g > 2s - p + 5.2 (2s - p <= 2). Each holds for g >= 8.
+  One more order matters for tanh: t - t^3/3 is a grid point for t = 3 2^q when
+  q >= -p/2 (generally t >= 3^1.5 2^(-(p+1)/2)), and tanh(t) is 2t^5/15 above it: the relative
+  error 3 2^-W / t stays below that when W >= 2.5 p - 4.9 (fp64: g >= 46; found by the tests
+  at x = 1.5 2^-25 with g = 34). The analogous cases of sigmoid (t/4 - t^3/48 on the grid, t^5/480
+  above) and silu (t^6/480 above) need W >= 1.67 p + 1, which g >= 8 gives.
+* Small arguments, t < 2^-s, need no exponential: tanh(t) = t - t^3/3 + ... lies within one
+  (p+2)-bit step below t, so its truncation is "t minus a tiny amount" (t's significand,
+  decremented, with sticky). sigmoid(+-t) = 1/2 +- (t/4 - t^3/48 + ...) is the exact
+  fixed-point 1/2 +- t/4 (W bits, from the cut bits of t) moved one unit down (x > 0, when t/4
+  fits) or left at the floor (x < 0): exactly the floor at W bits, as t^3/48 is below t/4's
+  finest bit there. silu multiplies that floor by x exactly, so silu(-t) is never above the
+  exact t/2 - t^2/4 when that is a grid point.
+* |x| >= 2^int_bits is clamped by `fpexp.to_fixed`: e^-t is then below a quarter of the
+  smallest subnormal and below 2^-(p+5); silu(x) for such x < 0 is forced tiny.
+
+Measured: every input of fp8e4m3, fp8e5m2, fp16 and bf16, all modes and dynamic, 0 failures
+(tests/test_fpsigmoid.py). With g fixed instead of `guard` (fp16, RNE, every input; neurons /
+depth): g = 2: 26 / 212 / 21 failures (sigmoid / tanh / silu; 5,461 / 261, 5,151 / 251,
+6,172 / 273), g = 4: 3 / 56 / 3 (6,104 / 284, 5,773 / 273, 6,861 / 296), g = 8: 0 / 0 / 0
+(7,506 / 326, 7,135 / 316, 8,355 / 338). `guard` spends more (fp16: g = 14 / 19 / 14) to
+keep fp32's rate below 2^-32 a input and fp64's structured tanh cases out.
+
+Sizes (default profile, static RNE, ``spikefp stats``), neurons / depth, with the division
+step ``arch`` = restoring (default) or select (generators/fpdivsqrt.py: one layer less a step):
+
+============  =================  =================
+unit          restoring          select
+============  =================  =================
+fp16.sigmoid   10,300 / 393       11,320 / 309
+bf16.sigmoid    8,791 / 364        9,690 / 282
+fp32.sigmoid   29,076 / 689       32,424 / 545
+fp64.sigmoid   59,094 / 989       66,101 / 787
+fp16.tanh      12,139 / 429       13,433 / 337
+bf16.tanh      10,275 / 390       11,297 / 308
+fp32.tanh      38,834 / 798       43,441 / 633
+fp64.tanh     112,560 / 1828     126,148 / 1257
+fp16.silu      11,279 / 405       12,299 / 321
+bf16.silu       9,525 / 374       10,424 / 292
+fp32.silu      31,927 / 706       35,275 / 562
+fp64.silu      66,594 / 1010      73,601 / 808
+============  =================  =================
+
+A single g = 12 for every format (too little for fp32's sampling target, too little for fp64's
+tanh): fp32 20,992 / 580, 20,373 / 567, 23,530 / 597 and fp64 63,713 / 1029, 62,676 / 1016,
+71,481 / 1050 (sigmoid / tanh / silu). Most of a unit is the exponential (W-bit) and the
+(W + 2)-step division; tanh's W carries s more bits for its cancellation, and fp64's g = 46.
 
 Specials (DESIGN.md): tanh(+-inf) = +-1, tanh(+-0) = +-0; sigmoid(+inf) = 1, sigmoid(-inf) =
 +0, sigmoid(+-0) = 1/2 (exact); silu(+inf) = +inf, silu(-inf) = -0, silu(+-0) = +-0; NaN in
@@ -65,10 +111,9 @@ from .multiplier import multiply
 from .normalize import const, mux_bits, normalize_signed
 from .shifters import shift_right
 
-__all__ = ["sigmoid", "tanh", "silu", "GUARD", "ARCHS", "widths"]
+__all__ = ["sigmoid", "tanh", "silu", "guard", "ARCHS", "widths"]
 
 EXP_ULPS = 2                  # fpexp.exp_fixed: y <= y_true < y + 2 (units 2^-W)
-GUARD = 12                    # g: guard bits beyond p + 2 (see the error analysis)
 ARCHS = ("restoring", "select")   # the division step (generators/fpdivsqrt.py)
 
 
@@ -81,14 +126,30 @@ class Widths:
     int_bits: int
 
 
-def widths(f: FPFormat, g: int = GUARD, tanh: bool = False) -> Widths:
+def guard(f: FPFormat, tanh: bool = False) -> int:
+    """g of the error analysis: failures below 2^-(min(width, 31) + 1) a input.
+
+    >>> from spikefp.generators.fpformat import get_format
+    >>> [guard(get_format(n), t) for n in ("fp16", "fp32", "fp64") for t in (False, True)]
+    [14, 19, 22, 34, 8, 46]
+    """
+    p, s = f.precision, f.precision // 2 + 1
+    bits = min(f.width, 31) + 1
+    if tanh:   # and W >= 2.5 p - 4.9 for t - t^3/3 on the grid (the module docstring)
+        return max(8, bits + 2, math.ceil(2.5 * p - 4.9) - (p + 2 + s))
+    return max(8, bits + 3 - s)
+
+
+def widths(f: FPFormat, g: int | None = None, tanh: bool = False) -> Widths:
     """The widths for format ``f`` (see the module docstring).
 
-    >>> widths(__import__("spikefp").generators.fpformat.get_format("fp32"))
-    Widths(W=51, s=13, int_bits=7)
+    >>> from spikefp.generators.fpformat import get_format
+    >>> widths(get_format("fp32")), widths(get_format("fp32"), tanh=True)
+    (Widths(W=61, s=13, int_bits=7), Widths(W=73, s=13, int_bits=4))
     """
     p = f.precision
     s = p // 2 + 1
+    g = guard(f, tanh) if g is None else g
     if tanh:      # 1 - tanh(t) < 2 e^-2t must fall below 2^-(p+5)
         limit = (p + 6) * math.log(2) / 2
     else:         # e^-t below a quarter of the smallest subnormal, and below 2^-(p+5)
@@ -100,6 +161,8 @@ def widths(f: FPFormat, g: int = GUARD, tanh: bool = False) -> Widths:
 
 def _quotient(b: Builder, n: int, num, den, arch: str):
     """``floor(num * 2^(n-1) / den)`` (n bits) by restoring division; needs num < 2 den."""
+    if arch not in ARCHS:
+        raise ValueError(f"unknown division step {arch!r}; choose from {', '.join(ARCHS)}")
     step = restoring_step if arch == "restoring" else select_step
     r = list(num) + [CONST0]
     qs = []
@@ -125,8 +188,8 @@ def _below(b: Builder, exp, limit: int) -> int:
 
 
 def _exp_parts(b: Builder, f: FPFormat, u, frac: int, int_bits: int, W: int, double: bool = False):
-    """t = |x| as fixed point (W fraction bits, the `FixedArg`) and e^-t (e^-2t with ``double``)
-    as (k, y, cut): k two's complement, y W + 1 bits, cut = bits of t cut below 2^-W."""
+    """t = |x| as fixed point (``frac`` fraction bits, a `fpexp.FixedArg`) and e^-t (e^-2t with
+    ``double``) as `fpexp.ExpParts` (W fraction bits)."""
     x = fpexp.to_fixed(b, f, replace(u, sign=CONST0), frac + (1 if double else 0), int_bits)
     bits = list(x.bits)
     neg = adders.negate(b, bits + [CONST0])            # -t (or -2t: one more fraction bit)
@@ -135,7 +198,7 @@ def _exp_parts(b: Builder, f: FPFormat, u, frac: int, int_bits: int, W: int, dou
 
 
 def _upper_z(b: Builder, e, W: int):
-    """Zh = an upper bound of z * 2^W, W + 2 bits: floor(2^k y) + sticky + E + 1 (k <= 0)."""
+    """Zh, an upper bound of z * 2^W (W + 2 bits): floor(2^k y) + sticky + 2 (k <= 0)."""
     k = list(e.k)
     amount = adders.negate(b, k)                        # -k >= 0
     zf, st = shift_right(b, list(e.y), amount[:-1] if len(amount) > 1 else amount)
@@ -143,7 +206,7 @@ def _upper_z(b: Builder, e, W: int):
     return zh
 
 
-def _specials(b: Builder, A, bits, K, sign, exact_one, exact_half):
+def _specials(b: Builder, A, bits, exact_one, exact_half):
     """Clear the value for ±0 and ±inf, and set exact 1 or 1/2 (top bit, its exponent)."""
     special = gates.or_(b, [A.is_zero, A.is_inf])
     out = [b.neuron([(x, 1), (special, -1)], 1) for x in bits[:-1]]
@@ -192,7 +255,7 @@ def _sigmoid_core(b: Builder, f: FPFormat, A, g: int, arch: str):
     return q, ks, x.big
 
 
-def sigmoid(b: Builder, f: FPFormat, m: Modes, a_bits, g: int = GUARD, arch: str = "restoring"):
+def sigmoid(b: Builder, f: FPFormat, m: Modes, a_bits, g: int | None = None, arch: str = "restoring"):
     """1 / (1 + e^-a): returns (y bits, `Flags`)."""
     A = unpack(b, f, a_bits)
     q, ks, _ = _sigmoid_core(b, f, A, g, arch)
@@ -200,11 +263,11 @@ def sigmoid(b: Builder, f: FPFormat, m: Modes, a_bits, g: int = GUARD, arch: str
     one = gates.and_(b, [A.is_inf, ~A.sign])
     K = mux_bits(b, one, K, _kconst(f.bias - 1, len(K)))
     K = mux_bits(b, A.is_zero, K, _kconst(f.bias - 2, len(K)))
-    bits = _specials(b, A, [CONST1] + q, K, CONST0, one, A.is_zero)
+    bits = _specials(b, A, [CONST1] + q, one, A.is_zero)
     return _finish(b, f, m, A, CONST0, bits, K)
 
 
-def silu(b: Builder, f: FPFormat, m: Modes, a_bits, g: int = GUARD, arch: str = "restoring"):
+def silu(b: Builder, f: FPFormat, m: Modes, a_bits, g: int | None = None, arch: str = "restoring"):
     """a * sigmoid(a): returns (y bits, `Flags`)."""
     A = unpack(b, f, a_bits)
     q, ks, big = _sigmoid_core(b, f, A, g, arch)
@@ -214,13 +277,13 @@ def silu(b: Builder, f: FPFormat, m: Modes, a_bits, g: int = GUARD, arch: str = 
     # x <= -2^int_bits: |silu| = t e^-t is far below the smallest subnormal (the clamped
     # exponential would not say so once multiplied by the unclamped t).
     K = mux_bits(b, gates.and_(b, [big, A.sign]), K, _kconst(-(f.M + 6), kw))
-    bits = _specials(b, A, [CONST1] + prod, K, A.sign, CONST0, CONST0)
+    bits = _specials(b, A, [CONST1] + prod, CONST0, CONST0)
     return _finish(b, f, m, A, A.sign, bits, K, inf=gates.and_(b, [A.is_inf, ~A.sign]))
 
 
 # -- tanh ------------------------------------------------------------------------------------------------
 
-def tanh(b: Builder, f: FPFormat, m: Modes, a_bits, g: int = GUARD, arch: str = "restoring"):
+def tanh(b: Builder, f: FPFormat, m: Modes, a_bits, g: int | None = None, arch: str = "restoring"):
     """Hyperbolic tangent: returns (y bits, `Flags`)."""
     p = f.precision
     A = unpack(b, f, a_bits)
@@ -239,5 +302,5 @@ def tanh(b: Builder, f: FPFormat, m: Modes, a_bits, g: int = GUARD, arch: str = 
     kw = f.E + 3
     K = mux_bits(b, tiny, _kconst(f.bias - 1, kw), _ext(adders.sub(b, _ext(A.exp, kw), const(1, kw))[0], kw))
     K = mux_bits(b, A.is_inf, K, _kconst(f.bias - 1, kw))
-    bits = _specials(b, A, bits, K, A.sign, A.is_inf, CONST0)
+    bits = _specials(b, A, bits, A.is_inf, CONST0)
     return _finish(b, f, m, A, A.sign, bits, K)

@@ -172,6 +172,7 @@ class Conversion(Operation):
 
 SATURATE = Param("saturate", (False, True), False, "overflow gives the largest finite number (E4M3's rule "
                  "everywhere) instead of infinity or NaN", result=True)
+_SIGMOID_ARCH = Param("arch", fpsigmoid.ARCHS, fpsigmoid.ARCHS[0], "division step")
 _ALIGN = Param("align", fpops.ALIGNS, fpops.ALIGNS[0], "operand aligner: barrel shifter or decoded (thermometer)")
 
 OPERATIONS: dict[str, Operation] = {op.name: op for op in [
@@ -215,9 +216,9 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
               (SATURATE, Param("arch", fprsqrt.ARCHS, fprsqrt.ARCHS[0], "division and root recurrences"))),
     Operation("recip", 1, fprsqrt.recip, "1/a, correctly rounded", "recip", (SATURATE,)),
     # sigmoid, tanh, silu (fpsigmoid) --
-    Operation("sigmoid", 1, fpsigmoid.sigmoid, "1 / (1 + e^-a), correctly rounded", "sigmoid"),
-    Operation("tanh", 1, fpsigmoid.tanh, "tanh(a), correctly rounded", "tanh"),
-    Operation("silu", 1, fpsigmoid.silu, "a * sigmoid(a) (SiLU), correctly rounded", "silu"),
+    Operation("sigmoid", 1, fpsigmoid.sigmoid, "1 / (1 + e^-a), correctly rounded", "sigmoid", (_SIGMOID_ARCH,)),
+    Operation("tanh", 1, fpsigmoid.tanh, "tanh(a), correctly rounded", "tanh", (_SIGMOID_ARCH,)),
+    Operation("silu", 1, fpsigmoid.silu, "a * sigmoid(a) (SiLU), correctly rounded", "silu", (_SIGMOID_ARCH,)),
     # gelu (fpgelu) --
     Operation("gelu", 1, fpgelu.gelu, "erf GELU x Phi(x), correctly rounded", "gelu"),
 ]}
