@@ -55,10 +55,13 @@ regress-fpu: install
 		--pipeline 0 --vectors 10000 --junit build/regress-fpu.xml
 
 # The floating-point acceptance campaigns through the exact engine: every format, operation,
-# conversion and mode.
+# conversion and mode; the elementary functions on every 8- and 16-bit input in every mode,
+# fp32 on 10^6 inputs per mode, fp64 on 10^5, and their RTL on Icarus and Verilator.
 exhaustive: install
-	$(PY) -m pytest -q -s -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py \
-	  tests/test_torch_engine.py tests/test_dynamics.py tests/test_elementary_ref.py
+	$(PY) -m pytest -q -s -n auto -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py \
+	  tests/test_torch_engine.py tests/test_dynamics.py tests/test_elementary_ref.py \
+	  tests/test_elementary_fast.py tests/test_fpexp.py tests/test_fplog.py tests/test_fprsqrt.py \
+	  tests/test_fpsigmoid.py tests/test_fpgelu.py tests/test_elementary_rtl.py
 
 # Every input of fp32.exp and fp32.log2 (2^32 each, static RNE) against the reference; a
 # summary per function in build/exhaustive/. An interrupted run resumes where it stopped.
