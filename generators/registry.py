@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import fpcompare, fpconvert, fpdivsqrt, fpexp, fpgelu, fplog, fpops, fprsqrt, fpsigmoid
+from .fnrom import tabulated
 from .fpformat import FORMATS, INT_FORMATS, ROUNDING_MODES, FPFormat, IntFormat
 from .multiplier import COUNTERS
 
@@ -202,25 +203,25 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("classify", 1, fpcompare.classify, "RISC-V fclass: a 10-bit one-hot class mask", "classify",
               result_bits=10, rounds=False),
     # Elementary functions (DESIGN.md), correctly rounded in every mode: exp, exp2 (fpexp) --
-    Operation("exp", 1, fpexp.exp, "e^a, correctly rounded", "exp", (SATURATE, Param(
+    Operation("exp", 1, tabulated(fpexp.exp), "e^a, correctly rounded", "exp", (SATURATE, Param(
         "table_bits", fpexp.TABLES, fpexp.TABLE_BITS, "address bits of the 2^r table (0: digit recurrence only)"))),
-    Operation("exp2", 1, fpexp.exp2, "2^a, correctly rounded", "exp2", (SATURATE, Param(
+    Operation("exp2", 1, tabulated(fpexp.exp2), "2^a, correctly rounded", "exp2", (SATURATE, Param(
         "table_bits", fpexp.TABLES, fpexp.TABLE_BITS, "address bits of the 2^r table (0: digit recurrence only)"))),
     # log, log2 (fplog) --
-    Operation("log", 1, fplog.log, "natural logarithm, correctly rounded", "log",
+    Operation("log", 1, tabulated(fplog.log), "natural logarithm, correctly rounded", "log",
               (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),
-    Operation("log2", 1, fplog.log2, "base-2 logarithm, correctly rounded", "log2",
+    Operation("log2", 1, tabulated(fplog.log2), "base-2 logarithm, correctly rounded", "log2",
               (SATURATE, Param("arch", fplog.ARCHS, fplog.ARCHS[0], "recurrence step"))),
     # rsqrt, recip (fprsqrt) --
-    Operation("rsqrt", 1, fprsqrt.rsqrt, "1/sqrt(a), correctly rounded", "rsqrt",
+    Operation("rsqrt", 1, tabulated(fprsqrt.rsqrt), "1/sqrt(a), correctly rounded", "rsqrt",
               (SATURATE, Param("arch", fprsqrt.ARCHS, fprsqrt.ARCHS[0], "division and root recurrences"))),
-    Operation("recip", 1, fprsqrt.recip, "1/a, correctly rounded", "recip", (SATURATE,)),
+    Operation("recip", 1, tabulated(fprsqrt.recip), "1/a, correctly rounded", "recip", (SATURATE,)),
     # sigmoid, tanh, silu (fpsigmoid) --
-    Operation("sigmoid", 1, fpsigmoid.sigmoid, "1 / (1 + e^-a), correctly rounded", "sigmoid", (_SIGMOID_ARCH,)),
-    Operation("tanh", 1, fpsigmoid.tanh, "tanh(a), correctly rounded", "tanh", (_SIGMOID_ARCH,)),
-    Operation("silu", 1, fpsigmoid.silu, "a * sigmoid(a) (SiLU), correctly rounded", "silu", (_SIGMOID_ARCH,)),
+    Operation("sigmoid", 1, tabulated(fpsigmoid.sigmoid), "1 / (1 + e^-a), correctly rounded", "sigmoid", (_SIGMOID_ARCH,)),
+    Operation("tanh", 1, tabulated(fpsigmoid.tanh), "tanh(a), correctly rounded", "tanh", (_SIGMOID_ARCH,)),
+    Operation("silu", 1, tabulated(fpsigmoid.silu), "a * sigmoid(a) (SiLU), correctly rounded", "silu", (_SIGMOID_ARCH,)),
     # gelu (fpgelu) --
-    Operation("gelu", 1, fpgelu.gelu, "erf GELU x Phi(x), correctly rounded", "gelu"),
+    Operation("gelu", 1, tabulated(fpgelu.gelu), "erf GELU x Phi(x), correctly rounded", "gelu"),
 ]}
 
 CONVERSION = Conversion("to_<format>", 1, fpconvert.convert,
