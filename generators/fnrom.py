@@ -18,14 +18,25 @@ for a dynamic unit, every ``rm`` code 0..7) on the exact engine, and emits its o
 The contents are the datapath's outputs, not the reference's, so a test of the unit against
 MPFR still tests the datapath. Wider formats call ``gen`` unchanged.
 
-Sizes (neurons / depth, ``spikefp stats <fmt>.<fn>``, static RNE and dynamic; datapath ->
-ROM):
+Sizes (neurons / depth, ``spikefp stats <fmt>.<fn>`` and ``--dynamic``: datapath -> ROM). A ROM
+is about 2^w pattern neurons plus a few per output bit, whatever the function: depth 3 (pattern,
+OR tree of fan-in 64), 5 dynamic (rm decode, gated terms). It is slightly larger than the small
+recip datapath (and dynamic rsqrt), but 10 to 50 times shallower there:
 
-=========  ====================  ====================  ==================  ==================
-function   fp8e4m3 rne           fp8e4m3 dyn           fp8e5m2 rne         fp8e5m2 dyn
-=========  ====================  ====================  ==================  ==================
-TABLE
-=========  ====================  ====================  ==================  ==================
+=========  ===================  ===================  ===================  ===================
+function   fp8e4m3 rne          fp8e4m3 dyn          fp8e5m2 rne          fp8e5m2 dyn
+=========  ===================  ===================  ===================  ===================
+exp        1,612/87 -> 241/3    1,626/88 -> 344/5    1,497/72 -> 186/3    1,512/73 -> 330/5
+exp2       1,323/74 -> 234/3    1,337/75 -> 344/5    1,252/58 -> 183/3    1,267/59 -> 328/5
+log        1,865/128 -> 277/3   1,883/129 -> 341/5   1,692/118 -> 274/3   1,710/119 -> 329/5
+log2       2,006/129 -> 277/3   2,024/130 -> 334/5   1,884/128 -> 271/3   1,902/129 -> 315/5
+rsqrt      374/66 -> 274/3      392/67 -> 319/5      290/57 -> 272/3      308/58 -> 308/5
+recip      317/47 -> 284/3      334/48 -> 357/5      276/41 -> 287/3      296/42 -> 347/5
+sigmoid    3,569/244 -> 213/3   3,583/245 -> 316/5   3,304/230 -> 170/3   3,318/231 -> 316/5
+tanh       3,845/252 -> 216/3   3,863/253 -> 348/5   3,289/230 -> 214/3   3,308/231 -> 348/5
+silu       3,870/252 -> 282/3   3,888/253 -> 388/5   3,493/237 -> 283/3   3,513/238 -> 386/5
+gelu       17,652/209 -> 283/3  17,670/210 -> 389/5  17,683/206 -> 285/3  17,703/207 -> 391/5
+=========  ===================  ===================  ===================  ===================
 
 >>> import spikefp
 >>> u = spikefp.unit("fp8e4m3.exp")
