@@ -106,7 +106,7 @@ from . import adders
 from .fpcommon import Modes, RawFloat, Unpacked, finish, round_pack, unpack
 from .fpdivsqrt import restoring_step
 from .fpformat import FPFormat
-from .multiplier import counter
+from .multiplier import sum_columns
 from .normalize import const, normalize_signed
 from .shifters import shift_right
 
@@ -168,26 +168,8 @@ def _pow2(e: int, a: int):
 
 def _sum_columns(b: Builder, cols: list[list[int]]) -> list[int]:
     """The sum (modulo 2^len(cols)) of the literals in each column (column j weighs 2^j)."""
-    width = len(cols)
-    cols = [[x for x in c if x != CONST0] for c in cols]
-    while max((len(c) for c in cols), default=0) > 2:
-        new: list[list[int]] = [[] for _ in range(width)]
-        for k, col in enumerate(cols):
-            if len(col) + len(new[k]) <= 2 or len(col) < 2:
-                new[k].extend(col)
-                continue
-            for i in range(0, len(col), 31):          # 31 inputs: 5 count bits, fan-in 35
-                part = col[i:i + 31]
-                if len(part) < 2:
-                    new[k].extend(part)
-                    continue
-                for t, bit in enumerate(counter(b, part)):
-                    if k + t < width:
-                        new[k + t].append(bit)
-        cols = new
-    row0 = [c[0] if c else CONST0 for c in cols]
-    row1 = [c[1] if len(c) > 1 else CONST0 for c in cols]
-    return adders.add(b, row0, row1)[0]
+    # 31-input counters (5 count bits, fan-in 35), constant zeros dropped.
+    return sum_columns(b, [[x for x in c if x != CONST0] for c in cols], cap=31)
 
 
 def _product_above(b: Builder, x, y, unit: int) -> list[int]:

@@ -71,7 +71,7 @@ from . import adders
 from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
 from .fpdivsqrt import _normalized
 from .fpformat import FPFormat
-from .multiplier import _max_counter_inputs, counter, multiply
+from .multiplier import multiply, sum_columns
 from .normalize import const, normalize_signed
 
 __all__ = ["log", "log2", "ARCHS", "plan"]
@@ -130,29 +130,8 @@ def plan(p: int, base: str, quadratic: bool = True, g: int = GUARD) -> _Plan:
 
 
 def _sum_columns(b: Builder, cols) -> list[int]:
-    """The sum, modulo 2^len(cols), of the literals in ``cols`` (cols[k] weighs 2^k):
-    counters until every column holds two bits, then one adder."""
-    width = len(cols)
-    cols = [[x for x in col if x != CONST0] for col in cols]
-    cap = _max_counter_inputs(b, "serial")
-    while max(len(c) for c in cols) > 2:
-        new: list[list[int]] = [[] for _ in range(width)]
-        for k, col in enumerate(cols):
-            if len(col) + len(new[k]) <= 2 or len(col) < 2:
-                new[k].extend(col)
-                continue
-            for i in range(0, len(col), cap):
-                part = col[i:i + cap]
-                if len(part) < 2:
-                    new[k].extend(part)
-                    continue
-                for t, bit in enumerate(counter(b, part)):
-                    if k + t < width:
-                        new[k + t].append(bit)
-        cols = new
-    row0 = [c[0] if c else CONST0 for c in cols]
-    row1 = [c[1] if len(c) > 1 else CONST0 for c in cols]
-    return adders.add(b, row0, row1)[0]
+    """The sum, modulo 2^len(cols), of the literals in ``cols`` (constant zeros dropped)."""
+    return sum_columns(b, [[x for x in col if x != CONST0] for col in cols])
 
 
 def step(b: Builder, x, i: int, arch: str):

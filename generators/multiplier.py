@@ -26,7 +26,7 @@ from ..hdl.builder import CONST0, Builder
 from .adders import add
 from .shifters import thermometer_to_binary
 
-__all__ = ["COUNTERS", "counter", "multiply"]
+__all__ = ["COUNTERS", "counter", "multiply", "sum_columns"]
 
 COUNTERS = ("serial", "parallel", "direct")
 
@@ -106,8 +106,25 @@ def multiply(b: Builder, x, y, counter_style: str = "serial", arch: str = "looka
             raise ValueError(f"direct multiplication of {len(x)} x {len(y)} bits does not fit profile "
                              f"{b.profile.name!r} (needs weights 2^{len(x) + len(y) - 2}, at most 12 bits)")
         return _direct(b, cols)
-    cap = _max_counter_inputs(b, counter_style)
-    while max(len(c) for c in cols) > 2:
+    return sum_columns(b, cols, counter_style, arch=arch)
+
+
+def sum_columns(b: Builder, cols, style: str = "serial", cap: int | None = None,
+                arch: str = "lookahead") -> list[int]:
+    """The sum, modulo 2^len(cols), of the literals in ``cols`` (``cols[k]`` weighs 2^k):
+    stages of counters (at most ``cap`` inputs each, default the widest the profile allows)
+    until every column holds two bits, then one adder. The multiplier's reduction tree, and
+    any multi-operand sum (a constant multiplication is the sum of shifted copies).
+
+    >>> from spikefp.hdl import Builder
+    >>> b = Builder(); x = b.input("x", 3)
+    >>> b.output("s", sum_columns(b, [[x[0], x[1], x[2]], [x[1]], [], []]))    # x0+x1+x2 + 2 x1
+    >>> b.build().evaluate(x=0b111)["s"]
+    5
+    """
+    width = len(cols)
+    cap = cap or _max_counter_inputs(b, style)
+    while max((len(c) for c in cols), default=0) > 2:
         new: list[list[int]] = [[] for _ in range(width)]
         for k, col in enumerate(cols):
             # Columns from low to high: new[k] already holds count bits from columns below.
@@ -121,8 +138,8 @@ def multiply(b: Builder, x, y, counter_style: str = "serial", arch: str = "looka
                 if len(part) < 2:
                     new[k].extend(part)
                     continue
-                for t, bit in enumerate(counter(b, part, counter_style)):
-                    if k + t < width:    # the product fits: higher count bits are 0
+                for t, bit in enumerate(counter(b, part, style)):
+                    if k + t < width:    # the sum is taken modulo 2^width: higher bits drop
                         new[k + t].append(bit)
         cols = new
     row0 = [c[0] if c else CONST0 for c in cols]
