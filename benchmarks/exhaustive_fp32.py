@@ -238,7 +238,8 @@ def main(argv=None) -> int:
     summary = {"unit": unit.name, "mode": unit.rm, "range": [hex(st.start), hex(st.end)], "inputs": n,
                "mismatches": st.mismatches, "first": st.first, "seconds": round(st.seconds, 3),
                "throughput": round(n / st.seconds) if st.seconds else None,
-               "neurons": s["neurons"], "depth": s["depth"], "jobs": args.jobs, **facts}
+               "neurons": s["neurons"], "depth": s["depth"], "netlist": unit.netlist.content_hash(),
+               "jobs": args.jobs, **facts}
     write_json(out, summary)
     state_path.unlink(missing_ok=True)     # done: a later run starts afresh (the summary holds the result)
     print(json.dumps(summary))
