@@ -27,7 +27,11 @@ functions in every mode ~13 min the first time (the reference builds its exhaust
 tables, cached on disk), 4-11 s per 16-bit row afterwards; fp32 and fp64 ~10-60 s per row.
 
     python benchmarks/functions.py [--functions exp log2 ...] [--formats fp16 bf16 ...]
-        [--modes all|rne] [--samples 20000] [--seed 0] [--jobs J] [--json]
+        [--modes all|rne] [--samples 20000] [--seed 0] [--jobs J] [--json] [--alternatives]
+
+``--alternatives`` prints, instead of the accuracy, the size of every architecture a function
+offers (the choices of its registry parameters that do not change results, e.g. exp's
+``table_bits``, log's and rsqrt's ``arch``), as ``divsqrt_alternatives.py`` does for division.
 
 Only the functions registered in generators/registry.py on this branch can run: the
 catalog of built and not yet built ones goes to stderr, and asking for one that is not
@@ -189,6 +193,26 @@ def as_json(r: Row) -> dict:
             for k, v in r._asdict().items()}
 
 
+def alternatives(names, formats, as_lines: bool) -> int:
+    """Neurons / synapses / depth of every architecture choice, static RNE, default profile."""
+    if not as_lines:
+        print(f"{'unit':<16}{'parameter':<26}{'neurons':>9}{'synapses':>11}{'depth':>7}")
+    for name in names:
+        arch = [p for p in OPERATIONS[name].params if not p.result and len(p.choices) > 1]
+        for fmt in formats:
+            for p in arch:
+                for choice in p.choices:
+                    with phase(f"{fmt}.{name} {p.name}={choice}"):
+                        s = spikefp.unit(f"{fmt}.{name}", **{p.name: choice}).stats()
+                    tag = f"{p.name}={choice}" + (" (default)" if choice == p.default else "")
+                    if as_lines:
+                        print(json.dumps({"unit": f"{fmt}.{name}", "param": p.name, "value": choice, **s}), flush=True)
+                    else:
+                        print(f"{fmt + '.' + name:<16}{tag:<26}{s['neurons']:>9,}{s['synapses']:>11,}{s['depth']:>7}",
+                              flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--functions", nargs="+", help="default: every one built on this branch")
@@ -198,6 +222,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for MPFR")
     ap.add_argument("--json", action="store_true", help="one JSON object per line instead of the table")
+    ap.add_argument("--alternatives", action="store_true",
+                    help="the size of every architecture (parameters that do not change results) instead")
     args = ap.parse_args(argv)
     built = [n for n in FUNCTIONS if n in OPERATIONS]
     missing = [n for n in FUNCTIONS if n not in OPERATIONS]
@@ -216,6 +242,8 @@ def main(argv=None) -> int:
     names = args.functions or built
     if not names:
         ap.error("no elementary function is built on this branch")
+    if args.alternatives:
+        return alternatives(names, args.formats, args.json)
     if not args.json:
         print(HEAD)
         print("-" * len(HEAD), flush=True)

@@ -173,3 +173,15 @@ def test_functions_bench_unknown_function_is_one_line(fn, message):
     r = _script("functions", "--functions", fn)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1].startswith(message)
+
+
+def test_functions_alternatives_lists_every_architecture_choice():
+    r = _script("functions", "--alternatives", "--functions", "log2", "rsqrt", "--formats", "fp16", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [(x["unit"], x["param"], x["value"]) for x in rows] == \
+        [("fp16.log2", "arch", a) for a in ("quadratic", "restoring", "select")] + \
+        [("fp16.rsqrt", "arch", a) for a in ("restoring", "select")]
+    import spikefp
+    assert rows[0]["neurons"] == spikefp.unit("fp16.log2").stats()["neurons"]     # the default's size
+    assert len({x["neurons"] for x in rows[:3]}) == 3                              # three circuits
