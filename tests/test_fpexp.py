@@ -161,7 +161,7 @@ def test_16_bit_every_input_rne(name):
     _assert_clean(u, vectors.exhaustive_for(u))
 
 
-@pytest.mark.parametrize("name, n", [("fp32.exp", 2000), ("fp32.exp2", 2000), ("fp64.exp", 400),
+@pytest.mark.parametrize("name, n", [("fp32.exp", 2000), ("fp32.exp2", 2000), pytest.param("fp64.exp", 400, marks=pytest.mark.slow),
                                      ("fp64.exp2", 400), ("e6m9.exp", 600)])
 def test_wide_formats_on_samples_every_mode(name, n):
     u = spikefp.unit(name, dynamic=True)
@@ -183,7 +183,7 @@ def near_zero(f) -> list[int]:
                   for fr in fracs)
 
 
-@pytest.mark.parametrize("fmt, n", [("fp32", None), ("fp64", 800),
+@pytest.mark.parametrize("fmt, n", [("fp32", None), pytest.param("fp64", 800, marks=pytest.mark.slow),
                                     pytest.param("fp64", None, marks=pytest.mark.slow)])
 def test_near_zero_structure(fmt, n):
     f = get_format(fmt)

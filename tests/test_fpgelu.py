@@ -53,7 +53,7 @@ def test_16_bit_slice(fmt):
     _run(spikefp.unit(f"{fmt}.gelu"), np.unique(a))
 
 
-@pytest.mark.parametrize("fmt, n", [("fp32", 3000), ("fp64", 1000)])
+@pytest.mark.parametrize("fmt, n", [("fp32", 3000), pytest.param("fp64", 1000, marks=pytest.mark.slow)])
 def test_wide_formats_sampled(fmt, n):
     _run(spikefp.unit(f"{fmt}.gelu"), _sample(fmt, n))
 

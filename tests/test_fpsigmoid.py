@@ -63,7 +63,7 @@ def test_16_bit_slice(fmt, fn):
     _check(f"{fmt}.{fn}", "rne", 5000)
 
 
-@pytest.mark.parametrize("fmt, n", [("fp32", 1500), ("fp64", 300), ("e6m9", 1000)])
+@pytest.mark.parametrize("fmt, n", [("fp32", 1500), pytest.param("fp64", 300, marks=pytest.mark.slow), ("e6m9", 1000)])  # fp64: 57-110k neurons to build
 @pytest.mark.parametrize("fn", FNS)
 def test_wide_formats_on_samples(fmt, n, fn):
     _check(f"{fmt}.{fn}", "rne", n)
@@ -84,7 +84,7 @@ def test_specials_and_exact_cases():
     assert ev("silu", 0xd640, "rdn") == (0x8001, 3)                 # silu(-100): tiny, UF|NX
 
 
-@pytest.mark.parametrize("fmt", ["fp8e4m3", "fp8e5m2", "fp16", "bf16", "fp32", "fp64", "e6m9"])
+@pytest.mark.parametrize("fmt", ["fp8e4m3", "fp8e5m2", "fp16", "bf16", "fp32", pytest.param("fp64", marks=pytest.mark.slow), "e6m9"])
 def test_every_format_builds_static_and_dynamic(fmt):
     for fn in FNS:
         for u in (spikefp.unit(f"{fmt}.{fn}"), spikefp.unit(f"{fmt}.{fn}", dynamic=True)):
