@@ -44,6 +44,8 @@ Near t/2 (x small) the distance to the boundary t/2 is 0.8 t relative, >= 2^-(W-
 tiny path starts where the general one could no longer tell. Checked exhaustively on
 fp8e4m3, fp8e5m2 (all modes, dynamic), fp16 and bf16.
 
+Sizes as first measured, with an earlier version of the exp core (today's units are up to 9%
+smaller: README's table; ``python benchmarks/functions.py --alternatives`` remeasures).
 Sizes (default profile, static RNE; ``spikefp stats``), neurons / depth, and the segment
 widths tried (h = 2^-HB; the degree n follows from the error budget):
 

@@ -57,6 +57,8 @@ depth): g = 2: 26 / 212 / 21 failures (sigmoid / tanh / silu; 5,461 / 261, 5,151
 (7,506 / 326, 7,135 / 316, 8,355 / 338). `guard` spends more (fp16: g = 14 / 19 / 14) to
 keep fp32's rate below 2^-32 a input and fp64's structured tanh cases out.
 
+Sizes as first measured, with an earlier version of the exp core (today's units are up to 9%
+smaller: README's table; ``python benchmarks/functions.py --alternatives`` remeasures).
 Sizes (default profile, static RNE, ``spikefp stats``), neurons / depth, with the division
 step ``arch`` = restoring (default) or select (generators/fpdivsqrt.py: one layer less a step):
 
