@@ -3,7 +3,9 @@
 Both are unpack -> normalize subnormal operands -> a radix-2 digit recurrence -> the shared
 `round_pack` and `finish`. The recurrence makes p + 3 quotient bits (p + 2 root bits),
 enough for the significand, a guard and a round bit in every case; the final remainder
-gives the sticky bit.
+gives the sticky bit. Every root of a named format is normal and takes the root's bits as
+they are; custom formats with bias < p (e2m5, e2m20) have subnormal roots, which go through
+`normalize_signed` like the quotient.
 
 Why restoring, in threshold logic: a threshold carry-lookahead compares two 28-bit numbers
 in 7 neurons at depth 2 and subtracts in 62 at depth 4 (`adders`), so a full-width
@@ -237,13 +239,22 @@ def _root(b: Builder, n: int, x, arch: str):
     return root, _nonzero(b, r)
 
 
+def _sqrt_always_normal(f: FPFormat) -> bool:
+    """Whether every square root is normal: the smallest, sqrt(2^(emin-M)) >= 2^emin when
+    M + emin <= 0, i.e. bias >= p (true for the named formats; e2m5 or e2m20 have subnormal
+    roots). No root overflows: sqrt(x) <= x for x >= 1."""
+    return f.M + f.emin <= 0
+
+
 def sqrt(b: Builder, f: FPFormat, m: Modes, a_bits, arch: str = "restoring"):
     """Square root: returns (y bits, `Flags`). sqrt(-0) = -0; negative operands are invalid."""
     if arch not in SQRT_ARCHS:
         raise ValueError(f"unknown square-root architecture {arch!r}; choose from {', '.join(SQRT_ARCHS)}")
     p = f.precision
     A = unpack(b, f, a_bits)
-    w = f.E + 3
+    normal = _sqrt_always_normal(f)
+    # Wide enough for a normalized subnormal exponent (down to 2 - p) where it can be below -bias.
+    w = f.E + 3 if normal else max(f.E, p.bit_length()) + 3
     ma, ea = _normalized(b, A, w)
     # The exponent is even when ea + bias is: then the radicand is ma, else 2 ma.
     odd = ~ea[0] if f.bias % 2 else ea[0]          # ea - bias odd
@@ -251,9 +262,14 @@ def sqrt(b: Builder, f: FPFormat, m: Modes, a_bits, arch: str = "restoring"):
     n = p + 2
     x = [CONST0] * (p + 3) + m1                   # X = m1 * 2^(p+3): 2p + 4 = 2n bits
     root, sticky = _root(b, n, x, arch)
-    # Biased result exponent floor((ea + bias) / 2): the root's top bit weighs 2^0.
-    s_, _ = adders.add(b, ea, const(f.bias % (1 << w), w))
-    raw = RawFloat(A.sign, s_[1:], Significand(root[2:], root[1], root[0], sticky))
+    if normal:
+        # Biased result exponent floor((ea + bias) / 2): the root's top bit weighs 2^0.
+        s_, _ = adders.add(b, ea, const(f.bias % (1 << w), w))
+        exp, sig = s_[1:], Significand(root[2:], root[1], root[0], sticky)
+    else:   # normalize_signed's k, one less than that exponent: floor((ea + bias - 2) / 2)
+        s_, _ = adders.add(b, ea, const((f.bias - 2) % (1 << w), w))
+        exp, sig = normalize_signed(b, f, [sticky] + list(root), list(s_[1:]) + [s_[-1]])
+    raw = RawFloat(A.sign, exp, sig)
     rounded = round_pack(b, f, m, raw)
     neg = gates.and_(b, [A.sign, ~A.is_zero, ~A.is_nan])
     nan = gates.or_(b, [A.is_nan, neg])
