@@ -7,7 +7,7 @@ import pkgutil
 import pytest
 
 PACKAGES = ["spikefp", "spikefp.hdl", "spikefp.generators", "spikefp.pysim", "spikefp.verify",
-            "spikefp.neuro", "spikefp.fpga"]
+            "spikefp.neuro", "spikefp.fpga", "spikefp.nn"]
 # Modules without a docstring example, and why: the entry point
 # (tests/test_cli.py runs it), the cocotb test bench (it runs inside a simulator), and
 # packages whose __init__ only names their modules.

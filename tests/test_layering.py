@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBRARY = ("spikefp.hdl", "spikefp.generators", "spikefp.pysim", "spikefp.verify", "spikefp.neuro", "spikefp.fpga")
+LIBRARY = ("spikefp.hdl", "spikefp.generators", "spikefp.pysim", "spikefp.verify", "spikefp.neuro", "spikefp.fpga", "spikefp.nn")
 
 
 def package_dirs(root: Path) -> dict[str, Path]:

@@ -1,0 +1,18 @@
+"""spikefp.nn: torch modules and functions whose forward runs spiking units, bit for bit.
+
+Forward passes run the exact threshold-gate units (`spikefp.nn.units.run`); backward passes are
+the float gradient of the same computation (straight-through, `spikefp.nn.autograd.ste`). Every
+call is recorded for the cost report of the last forward (`spikefp.nn.costs`).
+
+>>> import torch, spikefp.nn as snn
+>>> with snn.record() as rec:
+...     y = snn.units.run("add", "fp16", torch.tensor([1.0], dtype=torch.float16), torch.tensor([2.0], dtype=torch.float16))
+>>> y.tolist(), rec.costs().evaluations
+([3.0], 1)
+"""
+
+from . import autograd, costs, units
+from .autograd import ste
+from .costs import Costs, Recorder, record
+
+__all__ = ["Costs", "Recorder", "record", "ste", "autograd", "costs", "units"]
