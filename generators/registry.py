@@ -32,12 +32,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import fpcompare, fpconvert, fpdivsqrt, fpexp, fpgelu, fplog, fpops, fprsqrt, fpsigmoid
+from . import fpcompare, fpconvert, fpdivsqrt, fpdot, fpexp, fpgelu, fplog, fpops, fprsqrt, fpsigmoid
 from .fnrom import tabulated
 from .fpformat import FORMATS, INT_FORMATS, ROUNDING_MODES, FPFormat, IntFormat
 from .multiplier import COUNTERS
 
-__all__ = ["Param", "Operation", "Conversion", "OPERATIONS", "CONVERSION", "operation", "catalog", "show"]
+__all__ = ["Param", "Operation", "DotProduct", "Conversion", "OPERATIONS", "CONVERSION", "operation", "catalog", "show"]
 
 
 def show(value) -> str:
@@ -113,6 +113,10 @@ class Operation:
     def params_for(self, src=None, target=None) -> tuple[Param, ...]:
         return self.params
 
+    def operands_for(self, params: dict | None = None) -> list[str]:
+        """Operand (input port) names of a unit with these parameters: ``a``, ``b``, ``c``."""
+        return ["a", "b", "c"][:self.arity]
+
     def rounds_for(self, src=None, target=None) -> bool:
         return self.rounds
 
@@ -147,6 +151,25 @@ def _fp_exactly_widens(src: FPFormat, dst: FPFormat) -> bool:
     """Every value of ``src`` (infinities and NaNs included) is a value of ``dst``."""
     return dst.E >= src.E and dst.M >= src.M and (dst.ieee or not src.ieee) and \
         (dst.E > src.E or dst.ieee == src.ieee)
+
+
+class DotProduct(Operation):
+    """``dot``: ``2n + 1`` operands ``a0 .. a(n-1), b0 .. b(n-1), c`` for the parameter ``n``.
+
+    >>> OPERATIONS["dot"].operands_for({"n": 2}), OPERATIONS["dot"].describe()["arity"]
+    (['a0', 'a1', 'b0', 'b1', 'c'], '2n+1')
+    """
+
+    def operands_for(self, params: dict | None = None) -> list[str]:
+        n = (params or {}).get("n", self.param("n").default)
+        return [f"a{i}" for i in range(n)] + [f"b{i}" for i in range(n)] + ["c"]
+
+    def describe(self) -> dict:
+        d = super().describe()
+        for p in d["params"]:
+            if p["name"] == "n":        # 1..256: a range, not 256 listed values
+                p["choices"] = f"{p['choices'][0]}..{p['choices'][-1]}"
+        return dict(d, arity="2n+1")
 
 
 class Conversion(Operation):
@@ -184,6 +207,8 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
               vectors="mul"),
     Operation("fma", 3, fpops.fma, "a * b + c, rounded once", "fma",
               (SATURATE, Param("counter", COUNTERS, COUNTERS[0], "partial-product counter")), vectors="fma"),
+    DotProduct("dot", 9, fpdot.dot, "c + a0*b0 + ... + a(n-1)*b(n-1), rounded once (exact accumulator)", "dot",
+               (SATURATE, Param("n", tuple(range(1, 257)), 4, "number of products", result=True)), vectors="dot"),
     Operation("div", 2, fpdivsqrt.div, "a / b", "div",
               (SATURATE, Param("arch", fpdivsqrt.ARCHS, fpdivsqrt.ARCHS[0], "quotient digit recurrence")),
               vectors="div"),
