@@ -165,11 +165,7 @@ class DotProduct(Operation):
         return [f"a{i}" for i in range(n)] + [f"b{i}" for i in range(n)] + ["c"]
 
     def describe(self) -> dict:
-        d = super().describe()
-        for p in d["params"]:
-            if p["name"] == "n":        # 1..256: a range, not 256 listed values
-                p["choices"] = f"{p['choices'][0]}..{p['choices'][-1]}"
-        return dict(d, arity="2n+1")
+        return dict(super().describe(), arity="2n+1")
 
 
 class Conversion(Operation):

@@ -220,6 +220,12 @@ def _negated_sum(f: FPFormat, a, b, n: int, rng) -> np.ndarray:
     return out
 
 
+def _finite(f: FPFormat, x: np.ndarray) -> np.ndarray:
+    """``x`` with infinities and NaNs replaced by the largest finite number of their sign."""
+    mag = x & np.uint64(f.sign_bit - 1)
+    return np.where(mag > np.uint64(f.max_finite), (x & np.uint64(f.sign_bit)) | np.uint64(f.max_finite), x)
+
+
 def dot_boundary(f: FPFormat, n_terms: int, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     """``n`` operand tuples ``a0..a(k-1), b0..b(k-1), c`` for a dot product of ``n_terms``
     products, most of them cancelling heavily: pairs of products that cancel exactly or to
@@ -234,9 +240,9 @@ def dot_boundary(f: FPFormat, n_terms: int, n: int, seed: int = 0) -> dict[str, 
     """
     rng = np.random.default_rng(seed)
     k = n_terms
-    a = [_operands(rng, f, n) for _ in range(k)]
-    b = [_partners(rng, f, x, "mul") for x in a]
-    c = _operands(rng, f, n)
+    a = [_finite(f, _operands(rng, f, n)) for _ in range(k)]
+    b = [_finite(f, _partners(rng, f, x, "mul")) for x in a]
+    c = _finite(f, _operands(rng, f, n))
     sign_bit = np.uint64(f.sign_bit)
     kind = rng.integers(0, 8, n)
     # 0, 1: product j cancels product j - 1 exactly (kind 0) or to a few ulps of b (kind 1)
@@ -268,7 +274,7 @@ def dot_boundary(f: FPFormat, n_terms: int, n: int, seed: int = 0) -> dict[str, 
         x[:] = np.where(hit, spec[rng.integers(0, len(spec), n)], x)
         x[:] = np.where(kind == 6, _bits(rng, f, n), x)
     # 2 (and some of 0, 1, 3, 4): the addend next to minus the products' sum
-    near = (kind == 2) | ((kind <= 4) & (rng.random(n) < 0.3))
+    near = (kind == 2) | ((kind <= 4) & (rng.random(n) < 0.5))
     idx = np.nonzero(near)[0]
     if len(idx):
         c[idx] = _negated_sum(f, [x[idx] for x in a], [x[idx] for x in b], k, rng)
