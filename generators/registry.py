@@ -85,8 +85,19 @@ class Param:
         """
         v = _coerce(type(self.default), value)
         if v is None or v not in self.choices:
-            raise ValueError(f"{self.name}={value!r} is not one of {', '.join(map(show, self.choices))}")
+            raise ValueError(f"{self.name}={value!r} is not one of {self.spell_choices()}")
         return v
+
+    def spell_choices(self) -> str:
+        """The choices as a message writes them: a long run of integers as ``lo..hi``.
+
+        >>> Param("n", tuple(range(1, 257)), 4).spell_choices()
+        '1..256'
+        """
+        c = self.choices
+        if len(c) > 8 and type(c[0]) is int and c == tuple(range(c[0], c[-1] + 1)):
+            return f"{c[0]}..{c[-1]}"
+        return ", ".join(map(show, c))
 
     def describe(self) -> dict:
         return {"name": self.name, "choices": list(self.choices), "default": self.default, "doc": self.doc}
