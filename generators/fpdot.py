@@ -58,8 +58,8 @@ from . import adders
 from .fpcommon import Modes, RawFloat, finish, round_pack, unpack
 from .fpformat import FPFormat
 from .multiplier import multiply, sum_columns
-from .normalize import const, normalize_signed
-from .shifters import shift_left
+from .normalize import Significand, const, min_unsigned, sub_padded
+from .shifters import shift_left, thermometer_to_binary
 
 __all__ = ["dot", "accumulator_bits"]
 
@@ -89,6 +89,35 @@ def _signed(b: Builder, mag, sign, width: int, offset: int, amount) -> list[int]
     return shift_left(b, word, amount, sticky=False)[0]
 
 
+def _normalize_wide(b: Builder, f: FPFormat, mag, k: int):
+    """`normalize_signed` for a wide magnitude whose top bit has biased exponent ``k + 1``
+    (a constant >= 0): (exponent bits, `Significand`).
+
+    Only the top p + 2 bits of ``mag << min(leading zeros, k)`` are built, by a left shift
+    that takes its largest steps first (so each later stage needs fewer bits; the builder
+    drops the rest), and the sticky bit comes from the leading-zero thermometer ``z_v``
+    (the top v bits are 0) directly: bit j lies below the round bit after the shift s
+    exactly when ``s < c_j`` (``c_j = len(mag) - p - 2 - j``), i.e. when ``not z_(c_j)``.
+    """
+    p, w = f.precision, len(mag)
+    z = [None]
+    for v in range(1, w + 1):
+        z.append(gates.and_(b, [~x for x in mag[w - v:]]))
+    lz = thermometer_to_binary(b, z)
+    shift = min_unsigned(b, lz, const(k, lz.__len__() + 1))
+    y = list(mag)
+    groups = [list(range(j, min(j + 2, len(shift)))) for j in range(0, len(shift), 2)]
+    for g in reversed(groups):                       # largest steps first
+        y, _ = shift_left(b, y, [s if j in g else CONST0 for j, s in enumerate(shift)], sticky=False)
+    sticky = []
+    for j in range(w - p - 2):
+        c = w - p - 2 - j                            # bit j is sticky when shift < c
+        sticky.append(mag[j] if c > k else b.neuron([(mag[j], 1), (z[c], -1)], 1))
+    window = y[w - p - 2:]
+    exp = sub_padded(b, const(k + 1, (k + 1).bit_length() + 1), shift)
+    return exp, Significand(window[2:], window[1], window[0], gates.or_(b, sticky))
+
+
 def dot(b: Builder, f: FPFormat, m: Modes, *operand_bits, n: int = 4, saturate: bool = False):
     """``c + sum(a_i * b_i)`` rounded once; operands ``a0 .. a(n-1), b0 .. b(n-1), c``:
     returns (y bits, `Flags`)."""
@@ -116,7 +145,7 @@ def dot(b: Builder, f: FPFormat, m: Modes, *operand_bits, n: int = 4, saturate: 
     mag, _ = adders.increment(b, [gates.xor(b, v, neg) for v in total[:-1]], neg)
     # mag's top bit (index W - 2) weighs 2^(W - 2) u: biased exponent W - bias - 2M = k + 1.
     k = W - 1 - f.bias - 2 * f.M
-    exp, sig = normalize_signed(b, f, mag, const(k, k.bit_length() + 2))
+    exp, sig = _normalize_wide(b, f, mag, k)
     # Exact zero: -0 when every term is -0, +0 when every one is +0, else -0 only in rdn.
     zero = gates.nor(b, total)
     pzero = [gates.or_(b, [x.is_zero, y.is_zero]) for x, y in zip(A, B)]

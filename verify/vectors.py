@@ -32,7 +32,7 @@ import numpy as np
 
 from ..generators.fpformat import FPFormat, IntFormat
 from ..generators.registry import operation
-from . import elementary, reference
+from . import elementary, fastref, reference
 
 __all__ = ["special_values", "SPECIAL_NAMES", "specials", "boundary", "uniform", "exhaustive", "mixed",
            "for_unit", "exhaustive_for", "elementary_edges", "dot_boundary", "dot_exponent_pairs"]
@@ -207,17 +207,25 @@ def _dot_names(n: int) -> list[str]:
 
 def _negated_sum(f: FPFormat, a, b, n: int, rng) -> np.ndarray:
     """Addends ``c`` next to ``-(a0 b0 + ... )``: the products' sum rounded in a random
-    mode, negated, moved by -2..2 ulps (NaN sums give a random c)."""
-    out = _operands(rng, f, len(a[0]))
-    for i in range(len(out)):
-        s, _ = reference.dot(f, *(int(x[i]) for x in a), *(int(x[i]) for x in b), 0,
-                             ("rne", "rtz", "rup", "rdn")[i % 4], n=n)
-        if f.is_nan(s) or (f.ieee and f.is_inf(s)):
-            continue
-        z = s ^ f.sign_bit
-        mag = max(0, min((z & (f.sign_bit - 1)) + int(rng.integers(-2, 3)), f.max_finite))
-        out[i] = (z & f.sign_bit) | mag
-    return out
+    mode, negated, moved by -2..2 ulps (NaN and infinite sums give a random c)."""
+    k = len(a[0])
+    out = _operands(rng, f, k)
+    modes = ("rne", "rtz", "rup", "rdn")
+    mode = np.arange(k) % len(modes)
+    s = np.zeros(k, np.uint64)
+    for i, rm in enumerate(modes):
+        sel = mode == i
+        if fastref.supported(f):
+            s[sel] = fastref.dot(f, *(x[sel] for x in a), *(x[sel] for x in b), np.zeros(int(sel.sum()), np.uint64),
+                                 rm, n=n)[0]
+        else:
+            s[sel] = [reference.dot(f, *(int(x[j]) for x in a), *(int(x[j]) for x in b), 0, rm, n=n)[0]
+                      for j in np.nonzero(sel)[0]]
+    z = s ^ np.uint64(f.sign_bit)
+    mag = (z & np.uint64(f.sign_bit - 1)).astype(np.int64) + rng.integers(-2, 3, k)
+    near = (z & np.uint64(f.sign_bit)) | np.clip(mag, 0, f.max_finite).astype(np.uint64)
+    finite = (s & np.uint64(f.sign_bit - 1)) <= np.uint64(f.max_finite)
+    return np.where(finite, near, out)
 
 
 def _finite(f: FPFormat, x: np.ndarray) -> np.ndarray:
