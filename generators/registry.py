@@ -112,7 +112,7 @@ class Operation:
     """
 
     name: str
-    arity: int
+    arity: int                   # operand count (`operands_for` names them, for any parameters)
     generator: Callable          # gen(b, fmt, modes, *operand_bits, **params) -> (y_bits, flags)
     doc: str
     reference: str               # key of the references' OPS tables (verify/reference.py, mpfr_ref.py)
