@@ -10,9 +10,9 @@ and an increment on 2p + 1 bits, before the shift, so the shift fills with zeros
 the sign above) -> a barrel shift left by ``ea + eb - 2`` into the accumulator word
 (``c`` likewise, by ``ec - 1`` from a fixed offset) -> one multi-operand sum of the n + 1
 words (counter stages, `spikefp.generators.multiplier.sum_columns`, then one lookahead
-adder) -> sign and magnitude -> `spikefp.generators.normalize.normalize_signed` (leading
-zeros, a left shift that stops on the subnormal grid, sticky) -> the one shared rounder
-(`round_pack`, `finish`). The sum is exact however much the terms cancel: cancellation
+adder) -> sign and magnitude -> normalization (`_normalize_wide`: leading zeros, a left
+shift that stops on the subnormal grid, of which only the top p + 2 bits are built, and a
+sticky bit) -> the one shared rounder (`round_pack`, `finish`). The sum is exact however much the terms cancel: cancellation
 only moves the leading one down the word, and rounding happens once, at the end.
 
 The word has ``2 emax_field + 2p - 2`` bits for the products (emax_field the largest
