@@ -32,12 +32,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import fpcompare, fpconvert, fpdivsqrt, fpexp, fpgelu, fplog, fpops, fprsqrt, fpsigmoid
+from . import fpcompare, fpconvert, fpdivsqrt, fpdot, fpexp, fpgelu, fplog, fpops, fprsqrt, fpsigmoid
 from .fnrom import tabulated
 from .fpformat import FORMATS, INT_FORMATS, ROUNDING_MODES, FPFormat, IntFormat
 from .multiplier import COUNTERS
 
-__all__ = ["Param", "Operation", "Conversion", "OPERATIONS", "CONVERSION", "operation", "catalog", "show"]
+__all__ = ["Param", "Operation", "DotProduct", "Conversion", "OPERATIONS", "CONVERSION", "operation", "catalog", "show"]
 
 
 def show(value) -> str:
@@ -85,8 +85,19 @@ class Param:
         """
         v = _coerce(type(self.default), value)
         if v is None or v not in self.choices:
-            raise ValueError(f"{self.name}={value!r} is not one of {', '.join(map(show, self.choices))}")
+            raise ValueError(f"{self.name}={value!r} is not one of {self.spell_choices()}")
         return v
+
+    def spell_choices(self) -> str:
+        """The choices as a message writes them: a long run of integers as ``lo..hi``.
+
+        >>> Param("n", tuple(range(1, 257)), 4).spell_choices()
+        '1..256'
+        """
+        c = self.choices
+        if len(c) > 8 and type(c[0]) is int and c == tuple(range(c[0], c[-1] + 1)):
+            return f"{c[0]}..{c[-1]}"
+        return ", ".join(map(show, c))
 
     def describe(self) -> dict:
         return {"name": self.name, "choices": list(self.choices), "default": self.default, "doc": self.doc}
@@ -101,7 +112,7 @@ class Operation:
     """
 
     name: str
-    arity: int
+    arity: int                   # operand count (`operands_for` names them, for any parameters)
     generator: Callable          # gen(b, fmt, modes, *operand_bits, **params) -> (y_bits, flags)
     doc: str
     reference: str               # key of the references' OPS tables (verify/reference.py, mpfr_ref.py)
@@ -112,6 +123,10 @@ class Operation:
 
     def params_for(self, src=None, target=None) -> tuple[Param, ...]:
         return self.params
+
+    def operands_for(self, params: dict | None = None) -> list[str]:
+        """Operand (input port) names of a unit with these parameters: ``a``, ``b``, ``c``."""
+        return ["a", "b", "c"][:self.arity]
 
     def rounds_for(self, src=None, target=None) -> bool:
         return self.rounds
@@ -149,6 +164,21 @@ def _fp_exactly_widens(src: FPFormat, dst: FPFormat) -> bool:
         (dst.E > src.E or dst.ieee == src.ieee)
 
 
+class DotProduct(Operation):
+    """``dot``: ``2n + 1`` operands ``a0 .. a(n-1), b0 .. b(n-1), c`` for the parameter ``n``.
+
+    >>> OPERATIONS["dot"].operands_for({"n": 2}), OPERATIONS["dot"].describe()["arity"]
+    (['a0', 'a1', 'b0', 'b1', 'c'], '2n+1')
+    """
+
+    def operands_for(self, params: dict | None = None) -> list[str]:
+        n = (params or {}).get("n", self.param("n").default)
+        return [f"a{i}" for i in range(n)] + [f"b{i}" for i in range(n)] + ["c"]
+
+    def describe(self) -> dict:
+        return dict(super().describe(), arity="2n+1")
+
+
 class Conversion(Operation):
     """``to_<format>``: rounding, parameters and result width depend on the two formats."""
 
@@ -184,6 +214,8 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
               vectors="mul"),
     Operation("fma", 3, fpops.fma, "a * b + c, rounded once", "fma",
               (SATURATE, Param("counter", COUNTERS, COUNTERS[0], "partial-product counter")), vectors="fma"),
+    DotProduct("dot", 9, fpdot.dot, "c + a0*b0 + ... + a(n-1)*b(n-1), rounded once (exact accumulator)", "dot",
+               (SATURATE, Param("n", tuple(range(1, 257)), 4, "number of products", result=True)), vectors="dot"),
     Operation("div", 2, fpdivsqrt.div, "a / b", "div",
               (SATURATE, Param("arch", fpdivsqrt.ARCHS, fpdivsqrt.ARCHS[0], "quotient digit recurrence")),
               vectors="div"),

@@ -99,11 +99,12 @@ class Unit:
 
     @property
     def arity(self) -> int:
-        return self.operation.arity
+        return len(self.operands)
 
     @property
     def operands(self) -> list[str]:
-        return ["a", "b", "c"][:self.arity]
+        """Operand (input port) names: ``a``, ``b``, ``c``, or ``a0 .. b(n-1), c`` for ``dot``."""
+        return self.operation.operands_for(self.generator_params)
 
     @property
     def operand_bits(self) -> int:

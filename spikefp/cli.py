@@ -104,7 +104,11 @@ def _unit(args, name: str | None = None):
 
 
 def _default_first(param: dict) -> list:
-    return [param["default"]] + [v for v in param["choices"] if v != param["default"]]
+    """The choices, the default first; a long run of integers as ``lo..hi`` (dot's n=4|1..256)."""
+    c = param["choices"]
+    if len(c) > 8 and all(type(v) is int for v in c) and c == list(range(c[0], c[-1] + 1)):
+        return [param["default"], f"{c[0]}..{c[-1]}"]
+    return [param["default"]] + [v for v in c if v != param["default"]]
 
 
 def _check_pipeline(u, stages: int) -> None:
@@ -240,7 +244,7 @@ def cmd_verify(args) -> int:
     _check_pipeline(u, args.pipeline)
     every = u.operand_bits * u.arity <= 16 and args.vectors >= 1 << (u.operand_bits * u.arity)
     v = vectors.exhaustive_for(u) if every else vectors.for_unit(u, args.vectors, seed=args.seed)
-    n = len(v["a"])
+    n = len(v[u.operands[0]])
     kind = "every operand tuple" if every else "specials, boundary, random"
     print(f"{u.name} ({u.mode}), pipeline {args.pipeline}, {args.engine}: "
           f"{n:,} vectors ({kind}); building and simulating...", file=sys.stderr, flush=True)

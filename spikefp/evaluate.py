@@ -94,7 +94,7 @@ def _evaluate_batch(unit, ops, start, rm, engine, sim, fmt, outfile) -> None:
     """Evaluate ``BATCH`` vectors from ``start`` and write their lines."""
     batch = {k: v[start:start + BATCH] for k, v in ops.items()}
     if unit.dynamic:
-        batch["rm"] = np.full(len(batch["a"]), rm_code(rm or unit.rm), np.uint64)
+        batch["rm"] = np.full(len(batch[unit.operands[0]]), rm_code(rm or unit.rm), np.uint64)
     if sim is not None:
         out = sim.run(**batch)
     else:     # RTL simulation through cocotb

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import spikefp
-from spikefp.generators.registry import CONVERSION, OPERATIONS, Param, catalog, operation
+from spikefp.generators.registry import CONVERSION, OPERATIONS, DotProduct, Param, catalog, operation
 from spikefp.verify import check, fastref, mpfr_ref, reference
 
 RECORDS = [*OPERATIONS.values(), CONVERSION]
@@ -22,7 +22,10 @@ def test_one_generator_convention(op):
     assert names[:3] == ["b", ("src" if op is CONVERSION else "f"), "m"]
     positional = [p for p in names[3:] if sig.parameters[p].default is inspect.Parameter.empty
                   and sig.parameters[p].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
-    assert len(positional) == op.arity
+    if isinstance(op, DotProduct):          # operands a0.. b0.. c: as many as its parameter n says
+        assert positional == [] and sig.parameters[names[3]].kind is inspect.Parameter.VAR_POSITIONAL
+    else:
+        assert len(positional) == op.arity
     if op is CONVERSION:
         assert sig.parameters["target"].kind is inspect.Parameter.KEYWORD_ONLY
     else:
@@ -37,7 +40,10 @@ def test_every_operation_has_a_reference_in_both_modules(module):
     assert set(module.OPS) <= refs <= set(ops)
     for op in RECORDS:
         sig = inspect.signature(ops[op.reference])
-        assert list(sig.parameters)[1 + op.arity] == "rm", op.name
+        if isinstance(op, DotProduct):      # fn(fmt, *operands, rm) with rm the last positional
+            assert sig.parameters["rm"].kind is inspect.Parameter.KEYWORD_ONLY
+        else:
+            assert list(sig.parameters)[1 + op.arity] == "rm", op.name
     assert set(fastref.OPS) <= set(module.OPS)
 
 
@@ -90,7 +96,8 @@ def test_param_checks_its_own_declaration():
 def test_catalog_agrees_with_the_records():
     c = catalog()
     assert [o["name"] for o in c["operations"]] == [*OPERATIONS, "to_<format>"]
-    assert [o["arity"] for o in c["operations"]] == [op.arity for op in RECORDS]
+    assert [o["arity"] for o in c["operations"]] == ["2n+1" if isinstance(op, DotProduct) else op.arity
+                                                    for op in RECORDS]
 
 
 def test_references_load_without_the_circuit_builder():

@@ -105,7 +105,7 @@ def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
     (`spikefp.verify.fastref`) serves the formats it covers; others go through the integer
     reference, on ``jobs`` worker processes for large runs.
     """
-    n = len(ops["a"])
+    n = len(ops[unit.operands[0]])
     name = unit.operation.reference
     if name in elementary.OPS and (unit.fmt.width <= elementary.TABLE_MAX_WIDTH
                                    or elementary_fast.supported(unit.fmt)):
@@ -150,7 +150,7 @@ def check(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int | None = No
     ops = {k: np.asarray(v, dtype=np.uint64) for k, v in ops.items() if k in unit.operands}
     if unit.dynamic:
         if rm_codes is None:
-            rm_codes = np.arange(len(ops["a"]), dtype=np.uint64) % np.uint64(8)
+            rm_codes = np.arange(len(ops[unit.operands[0]]), dtype=np.uint64) % np.uint64(8)
         rm_codes = np.asarray(rm_codes, dtype=np.uint64)
     sim = sim or pysim.compile(unit.netlist)
     inputs = dict(ops, rm=rm_codes) if unit.dynamic else ops
@@ -165,4 +165,4 @@ def check(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int | None = No
             names.append(f"rm={int(rm_codes[i])}")
         first.append((names, (int(ey[i]), int(ef[i])), (int(got["y"][i]), int(got["flags"][i]))))
     label = f"{unit.name} {unit.mode}"
-    return CheckReport(label, len(ops["a"]), int(len(bad)), first)
+    return CheckReport(label, len(ops[unit.operands[0]]), int(len(bad)), first)

@@ -23,7 +23,7 @@ async def run_vectors(dut):
     latency = int(os.environ.get("SPIKEFP_LATENCY", "0"))
     hexw = int(os.environ.get("SPIKEFP_HEXW", "8"))
     yhexw = int(os.environ.get("SPIKEFP_YHEXW", str(hexw)))
-    names = [k for k in OPERANDS if k in data.files]
+    names = os.environ.get("SPIKEFP_PORTS", ",".join(k for k in OPERANDS if k in data.files)).split(",")
     ports = [getattr(dut, k) for k in names]
     cols = [data[k].tolist() for k in names]
     n = len(cols[0])

@@ -20,7 +20,7 @@ import gmpy2
 
 from ..generators.fpformat import FLAG_DZ, FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
 
-__all__ = ["add", "sub", "mul", "fma", "div", "sqrt", "convert", "OPS"]
+__all__ = ["add", "sub", "mul", "fma", "dot", "div", "sqrt", "convert", "OPS"]
 
 _MODES = {"rne": gmpy2.RoundToNearest, "rtz": gmpy2.RoundToZero, "rdn": gmpy2.RoundDown,
           "rup": gmpy2.RoundUp, "rmm": gmpy2.RoundAwayZero}
@@ -174,6 +174,46 @@ def fma(f, a: int, b: int, c: int, rm: str, saturate: bool = False):
     if r is None:
         zs = int(gmpy2.is_signed(z))
         return (ps if ps == zs else int(rm == "rdn")) << (f.width - 1), 0
+    return r
+
+
+def dot(f, *args, rm: str | None = None, n: int = 4, saturate: bool = False):
+    """``c + sum(a_i * b_i)``, one rounding: MPFR's correctly rounded sum (``fsum``) of the
+    exact products and c. ``dot(f, a0..a(n-1), b0..b(n-1), c, rm, n=n)``.
+
+    >>> [hex(x) for x in dot(get_format("fp16"), 0x3c00, 0x3c00, 0x7bff, 0xfbff, 0x0001, "rne", n=2)]
+    ['0x1', '0x0']
+    """
+    f = get_format(f)
+    if rm is None:
+        *args, rm = args
+    if len(args) != 2 * n + 1:
+        raise ValueError(f"dot with n={n} takes {2 * n + 1} operands, got {len(args)}")
+    if rm not in _MODES:                                  # an invalid dynamic mode
+        return f.canonical_nan, FLAG_NV
+    ex = _exact_ctx(f)
+    ex.precision += 2 * n.bit_length()                    # room for the carries of n + 1 terms
+    vals = [_value(f, v, ex) for v in args]
+    xs, ys, z = vals[:n], vals[n:2 * n], vals[2 * n]
+    itz = any(not isinstance(u, str) and gmpy2.is_infinite(u) and not isinstance(v, str) and v == 0
+              for x, y in zip(xs, ys) for u, v in ((x, y), (y, x)))
+    sp = _specials(f, vals, itz)
+    if sp:
+        return sp
+    prods = [ex.mul(x, y) for x, y in zip(xs, ys)]        # exact (inf * finite: inf of the right sign)
+    terms = prods + [z]
+    infs = {int(gmpy2.is_signed(t)) for t in terms if gmpy2.is_infinite(t)}
+    if len(infs) > 1:
+        return f.canonical_nan, FLAG_NV
+    if infs:
+        return (infs.pop() << (f.width - 1)) | f.inf, 0
+    r = _round(f, lambda ctx: ctx.fsum(terms), rm, saturate)
+    if r is None:   # exact zero: -0 only when every term is -0 (or in rdn unless every term is +0)
+        if all(t == 0 and gmpy2.is_signed(t) for t in terms):
+            return 1 << (f.width - 1), 0
+        if all(t == 0 and not gmpy2.is_signed(t) for t in terms):
+            return 0, 0
+        return int(rm == "rdn") << (f.width - 1), 0
     return r
 
 
@@ -351,5 +391,5 @@ def convert(src, a: int, rm: str, *, target, saturate: bool = False):
 # The reference functions, by the name the operator registry gives them
 # (`spikefp.generators.registry.Operation.reference`); one calling convention,
 # ``fn(fmt, *operand bits, rm, **params) -> (bits, flags)``, ``target=`` for conversions.
-OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "div": div, "sqrt": sqrt,
+OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "dot": dot, "div": div, "sqrt": sqrt,
        "eq": eq, "lt": lt, "le": le, "min": min_, "max": max_, "classify": classify, "convert": convert}

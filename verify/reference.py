@@ -21,7 +21,8 @@ import math
 
 from ..generators.fpformat import FLAG_DZ, FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, get_format
 
-__all__ = ["decode", "round_exact", "add", "sub", "mul", "fma", "div", "sqrt", "convert", "OPS", "INVALID_RM"]
+__all__ = ["decode", "round_exact", "add", "sub", "mul", "fma", "dot", "div", "sqrt", "convert", "OPS",
+           "INVALID_RM"]
 
 INVALID_RM = "invalid"   # dynamic rm codes 5-7
 
@@ -185,6 +186,49 @@ def fma(f, a: int, b: int, c: int, rm: str, saturate: bool = False):
     if z[0] == "inf":
         return c, 0
     return _sum(f, ("fin", ps, x[2] * y[2], x[3] + y[3]), z, rm, saturate)
+
+
+def dot(f, *args, rm: str | None = None, n: int = 4, saturate: bool = False):
+    """Fused dot product ``c + sum(a_i * b_i)`` rounded once: ``dot(f, a0..a(n-1), b0..b(n-1),
+    c, rm, n=n)`` -> (result bits, flags).
+
+    NaN operands give the canonical NaN (NV if signaling); ``inf * 0`` raises NV; infinite
+    terms of both signs raise NV when no operand is NaN. An exact zero sum is -0 when every
+    term is a zero of sign -, +0 when every one is a zero of sign +, else +0 (-0 in rdn).
+
+    >>> f = get_format("fp16")
+    >>> dot(f, 0x3c00, 0x4000, 0x4000, 0xbc00, 0x3c00, "rne", n=2)    # 1*2 + 2*(-1) + 1
+    (15360, 0)
+    """
+    f = get_format(f)
+    if rm is None:
+        *args, rm = args
+    if len(args) != 2 * n + 1:
+        raise ValueError(f"dot with n={n} takes {2 * n + 1} operands, got {len(args)}")
+    if rm == INVALID_RM:
+        return _nan(f, invalid=True)
+    xs = [decode(f, v) for v in args]
+    pairs = list(zip(xs[:n], xs[n:2 * n]))
+    inf_times_zero = any((x[0] == "inf" and y[0] == "fin" and y[2] == 0) or
+                         (y[0] == "inf" and x[0] == "fin" and x[2] == 0) for x, y in pairs)
+    if any(x[0] == "nan" for x in xs) or inf_times_zero:
+        return _nan(f, invalid=inf_times_zero or any(x[0] == "nan" and x[1] for x in xs))
+    signs = [(a ^ b) >> (f.width - 1) & 1 for a, b in zip(args[:n], args[n:2 * n])] + [args[2 * n] >> (f.width - 1)]
+    terms = [("inf",) if "inf" in (x[0], y[0]) else ("fin", x[2] * y[2], x[3] + y[3]) for x, y in pairs]
+    terms.append(("inf",) if xs[2 * n][0] == "inf" else ("fin", xs[2 * n][2], xs[2 * n][3]))
+    inf_signs = {s for t, s in zip(terms, signs) if t[0] == "inf"}
+    if len(inf_signs) == 2:
+        return _nan(f, invalid=True)
+    if inf_signs:
+        return (inf_signs.pop() << (f.width - 1)) | f.inf, 0
+    e = min(t[2] for t in terms)
+    v = sum((-1) ** s * (t[1] << (t[2] - e)) for t, s in zip(terms, signs))
+    if v == 0:
+        zeros = {s for t, s in zip(terms, signs) if t[1] == 0}
+        all_zero = all(t[1] == 0 for t in terms)
+        sign = zeros.pop() if all_zero and len(zeros) == 1 else int(rm == "rdn")
+        return sign << (f.width - 1), 0
+    return round_exact(f, int(v < 0), abs(v), e, rm, saturate)
 
 
 def _round_odd(f, sign: int, q: int, sticky: bool, e: int, rm: str, saturate: bool):
@@ -374,5 +418,5 @@ def convert(src, a: int, rm: str, *, target, saturate: bool = False):
 # The reference functions, by the name the operator registry gives them
 # (`spikefp.generators.registry.Operation.reference`); one calling convention,
 # ``fn(fmt, *operand bits, rm, **params) -> (bits, flags)``, ``target=`` for conversions.
-OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "div": div, "sqrt": sqrt,
+OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "dot": dot, "div": div, "sqrt": sqrt,
        "eq": eq, "lt": lt, "le": le, "min": min_, "max": max_, "classify": classify, "convert": convert}

@@ -164,7 +164,7 @@ def execute(r: Run) -> tuple[Run, int, int, float, str]:
                 v = vectors.exhaustive_for(u)
             else:
                 v = vectors.for_unit(u, r.n, seed=zlib.crc32(f"{r.fmt}.{r.op}".encode()) % 997)
-            rm = np.arange(len(v["a"])) % 8 if r.dynamic else None
+            rm = np.arange(len(v[u.operands[0]])) % 8 if r.dynamic else None
             rep = rtl_sim.run(u, r.sim, v, rm, pipeline=r.pipeline)
             n, bad, msg = rep.vectors, rep.mismatches, (rep.message if rep.mismatches else "")
     except Exception as e:     # a broken build or simulator is a failed run, not a crashed regression

@@ -111,7 +111,7 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
     vfile = build / f"{module}.v"
     _write_if_changed(vfile, text)
     ops = {k: np.asarray(ops[k], dtype=np.uint64) for k in unit.operands}
-    n = len(ops["a"])
+    n = len(ops[unit.operands[0]])
     if unit.dynamic:
         rm_codes = np.asarray(rm_codes if rm_codes is not None else np.arange(n) % 8, dtype=np.uint64)
     inputs = dict(ops, rm=rm_codes) if unit.dynamic else dict(ops)
@@ -142,7 +142,7 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
         raise BuildError(tool.name, module, log.read_text() if log.exists() else str(e), log) from None
     xml_path = run_dir / "results.xml"
     env = {"SPIKEFP_VECTORS": str(vec), "SPIKEFP_RESULTS": str(res), "SPIKEFP_LATENCY": str(pipeline),
-           "SPIKEFP_HEXW": str(-(-unit.operand_bits // 4)), "SPIKEFP_YHEXW": str(-(-unit.result_bits // 4)),
+           "SPIKEFP_HEXW": str(-(-unit.operand_bits // 4)), "SPIKEFP_PORTS": ",".join(inputs), "SPIKEFP_YHEXW": str(-(-unit.result_bits // 4)),
            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     t1 = time.perf_counter()
     try:

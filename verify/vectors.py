@@ -32,10 +32,10 @@ import numpy as np
 
 from ..generators.fpformat import FPFormat, IntFormat
 from ..generators.registry import operation
-from . import elementary, reference
+from . import elementary, fastref, reference
 
 __all__ = ["special_values", "SPECIAL_NAMES", "specials", "boundary", "uniform", "exhaustive", "mixed",
-           "for_unit", "exhaustive_for", "elementary_edges"]
+           "for_unit", "exhaustive_for", "elementary_edges", "dot_boundary", "dot_exponent_pairs"]
 
 OPERANDS = ("a", "b", "c")
 SPECIAL_NAMES = ("+0", "-0", "min_sub", "max_sub", "min_norm", "one", "1.5", "one_minus", "max",
@@ -201,6 +201,130 @@ def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarra
     return {"a": a, "b": b, "c": c}
 
 
+def _dot_names(n: int) -> list[str]:
+    return [f"a{i}" for i in range(n)] + [f"b{i}" for i in range(n)] + ["c"]
+
+
+def _negated_sum(f: FPFormat, a, b, n: int, rng) -> np.ndarray:
+    """Addends ``c`` next to ``-(a0 b0 + ... )``: the products' sum rounded in a random
+    mode, negated, moved by -2..2 ulps (NaN and infinite sums give a random c)."""
+    k = len(a[0])
+    out = _operands(rng, f, k)
+    modes = ("rne", "rtz", "rup", "rdn")
+    mode = np.arange(k) % len(modes)
+    s = np.zeros(k, np.uint64)
+    for i, rm in enumerate(modes):
+        sel = mode == i
+        if fastref.supported(f):
+            s[sel] = fastref.dot(f, *(x[sel] for x in a), *(x[sel] for x in b), np.zeros(int(sel.sum()), np.uint64),
+                                 rm, n=n)[0]
+        else:
+            s[sel] = [reference.dot(f, *(int(x[j]) for x in a), *(int(x[j]) for x in b), 0, rm, n=n)[0]
+                      for j in np.nonzero(sel)[0]]
+    z = s ^ np.uint64(f.sign_bit)
+    mag = (z & np.uint64(f.sign_bit - 1)).astype(np.int64) + rng.integers(-2, 3, k)
+    near = (z & np.uint64(f.sign_bit)) | np.clip(mag, 0, f.max_finite).astype(np.uint64)
+    finite = (s & np.uint64(f.sign_bit - 1)) <= np.uint64(f.max_finite)
+    return np.where(finite, near, out)
+
+
+def _finite(f: FPFormat, x: np.ndarray) -> np.ndarray:
+    """``x`` with infinities and NaNs replaced by the largest finite number of their sign."""
+    mag = x & np.uint64(f.sign_bit - 1)
+    return np.where(mag > np.uint64(f.max_finite), (x & np.uint64(f.sign_bit)) | np.uint64(f.max_finite), x)
+
+
+def dot_boundary(f: FPFormat, n_terms: int, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """``n`` operand tuples ``a0..a(k-1), b0..b(k-1), c`` for a dot product of ``n_terms``
+    products, most of them cancelling heavily: pairs of products that cancel exactly or to
+    one ulp of a factor, an addend next to minus the sum of the products, a huge product
+    cancelled beside tiny and subnormal ones, subnormal products, specials (zeros,
+    infinities, NaNs) mixed in, and uniform patterns.
+
+    >>> from spikefp.generators.fpformat import get_format
+    >>> v = dot_boundary(get_format("fp16"), 2, 100)
+    >>> sorted(v), len(v["c"])
+    (['a0', 'a1', 'b0', 'b1', 'c'], 100)
+    """
+    rng = np.random.default_rng(seed)
+    k = n_terms
+    a = [_finite(f, _operands(rng, f, n)) for _ in range(k)]
+    b = [_finite(f, _partners(rng, f, x, "mul")) for x in a]
+    c = _finite(f, _operands(rng, f, n))
+    sign_bit = np.uint64(f.sign_bit)
+    kind = rng.integers(0, 8, n)
+    # 0, 1: product j cancels product j - 1 exactly (kind 0) or to a few ulps of b (kind 1)
+    for j in range(1, k):
+        pair = (kind <= 1) & (rng.random(n) < 0.8)
+        mag = (b[j - 1] & (sign_bit - np.uint64(1))).astype(np.int64)
+        step = np.where(kind == 1, rng.integers(-2, 3, n), 0)
+        near = np.clip(mag + step, 0, f.max_finite).astype(np.uint64) | (~b[j - 1] & sign_bit)
+        a[j] = np.where(pair, a[j - 1], a[j])
+        b[j] = np.where(pair, near, b[j])
+    # 3: one huge product cancelled by the next, the others tiny (subnormal factors)
+    huge = kind == 3
+    top = np.uint64(f.exp_ones - (1 if f.ieee else 0))
+    a[0] = np.where(huge, _pack(f, rng.integers(0, 2, n), top - _u64(rng.integers(0, 3, n)), _fractions(rng, f, n)), a[0])
+    if k > 1:
+        a[1] = np.where(huge, a[0], a[1])
+        b[1] = np.where(huge, b[0] ^ sign_bit, b[1])
+    for j in range(2, k):
+        a[j] = np.where(huge, _pack(f, rng.integers(0, 2, n), rng.integers(0, 3, n), _fractions(rng, f, n)), a[j])
+    # 4: subnormal products (every factor small)
+    small = kind == 4
+    for x in a + b:
+        x[:] = np.where(small, _pack(f, rng.integers(0, 2, n), rng.integers(0, 2, n), _fractions(rng, f, n)), x)
+    c = np.where(small | huge, _pack(f, rng.integers(0, 2, n), rng.integers(0, 3, n), _fractions(rng, f, n)), c)
+    # 5: specials mixed in; 6: uniform patterns
+    spec = np.array(special_values(f), dtype=np.uint64)
+    for x in a + b + [c]:
+        hit = (kind == 5) & (rng.random(n) < 0.3)
+        x[:] = np.where(hit, spec[rng.integers(0, len(spec), n)], x)
+        x[:] = np.where(kind == 6, _bits(rng, f, n), x)
+    # 2 (and some of 0, 1, 3, 4): the addend next to minus the products' sum
+    near = (kind == 2) | ((kind <= 4) & (rng.random(n) < 0.5))
+    idx = np.nonzero(near)[0]
+    if len(idx):
+        c[idx] = _negated_sum(f, [x[idx] for x in a], [x[idx] for x in b], k, rng)
+    return dict(zip(_dot_names(k), a + b + [c]))
+
+
+def dot_exponent_pairs(f: FPFormat, per_pair: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Two-product tuples ``a0 a1 b0 b1 c`` covering every pair of product exponents:
+    ``per_pair`` tuples for each (field(a0) + field(b0), field(a1) + field(b1)), split
+    randomly between the factors, with random signs and fractions; c is random, next to
+    minus the products' sum, or zero.
+
+    >>> from spikefp.generators.fpformat import get_format
+    >>> len(dot_exponent_pairs(get_format("fp8e4m3"), 2)["c"]) == 2 * 31 ** 2
+    True
+    """
+    rng = np.random.default_rng(seed)
+    top = f.exp_ones - (1 if f.ieee else 0)          # largest finite field
+    sums = np.arange(2 * top + 1)
+    s0, s1 = (np.repeat(x.ravel(), per_pair) for x in np.meshgrid(sums, sums, indexing="ij"))
+    n = len(s0)
+
+    def split(total):
+        lo = np.maximum(0, total - top)
+        e = lo + (rng.random(n) * (np.minimum(total, top) - lo + 1)).astype(np.int64)
+        return e, total - e
+
+    def value(e):                                 # finite: E4M3's S.1111.111 is NaN
+        v = _pack(f, rng.integers(0, 2, n), e, _fractions(rng, f, n))
+        return np.where((v & np.uint64(f.sign_bit - 1)) == np.uint64(f.canonical_nan), v ^ np.uint64(1), v) \
+            if not f.ieee else v
+
+    ea0, eb0 = split(s0)
+    ea1, eb1 = split(s1)
+    a0, b0, a1, b1 = value(ea0), value(eb0), value(ea1), value(eb1)
+    kind = rng.integers(0, 3, n)
+    c = np.where(kind == 0, _operands(rng, f, n), np.where(rng.random(n) < 0.5, 0, f.sign_bit).astype(np.uint64))
+    idx = np.nonzero(kind == 1)[0]
+    c[idx] = _negated_sum(f, [a0[idx], a1[idx]], [b0[idx], b1[idx]], 2, rng)
+    return {"a0": a0, "a1": a1, "b0": b0, "b1": b1, "c": c}
+
+
 def _category(f: FPFormat, fn: str, a: int) -> str:
     """What kind of result the operand gets in RNE: overflow, normal, subnormal or zero."""
     y, flags = elementary.OPS[fn](f, a, "rne")
@@ -333,6 +457,21 @@ def _target_edges(rng, src: FPFormat, dst, n: int) -> np.ndarray:
     return _pack(src, rng.integers(0, 2, n), np.clip(e, 0, src.exp_ones), frac)
 
 
+def _dot_mixed(u, n: int, seed: int) -> dict[str, np.ndarray]:
+    """A dot product's mix: specials on each product pair (the other terms 1 x +-0 and c
+    from the specials), then `dot_boundary` and uniform patterns."""
+    f, k = u.fmt, len(u.operands) // 2
+    vals = np.array(special_values(f), dtype=np.uint64)
+    sa, sb, sc = (g.ravel() for g in np.meshgrid(vals, vals, vals, indexing="ij"))
+    one = np.uint64(f.bias << f.M)
+    spec = {name: np.full(len(sa), one if name[0] == "a" else np.uint64(0), np.uint64) for name in u.operands}
+    spec.update({"a0": sa, "b0": sb, "c": sc})
+    rng = np.random.default_rng(seed + 1)
+    parts = [spec, dot_boundary(f, k, n - n // 4, seed),
+             {name: _bits(rng, f, n // 4) for name in u.operands}]
+    return {name: np.concatenate([p[name] for p in parts]) for name in u.operands}
+
+
 def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Specials, boundary cases and random operands for any unit: ``n`` tuples beyond the specials."""
     rng = np.random.default_rng(seed)
@@ -342,6 +481,8 @@ def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
         rand = rng.integers(0, 1 << 63, n, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, n, dtype=np.uint64)
         rand &= np.uint64((1 << src.width) - 1) if src.width < 64 else np.uint64(~0 & (2 ** 64 - 1))
         return {"a": np.concatenate([spec, _int_values(rng, src, n - n // 3), rand[:n // 3]])}
+    if u.operation.vectors == "dot":
+        return _dot_mixed(u, n, seed)
     if k >= 2:
         return mixed(src, u.op, n, seed)
     if u.op in elementary.OPS:
@@ -367,4 +508,4 @@ def exhaustive_for(u) -> dict[str, np.ndarray]:
         raise ValueError(f"exhaustive operands of {u.name} (2^{w * u.arity}) are too many; at most 2^24")
     allv = np.arange(1 << (w * u.arity), dtype=np.uint64)
     mask = np.uint64((1 << w) - 1)
-    return {name: (allv >> np.uint64(w * i)) & mask for i, name in enumerate(OPERANDS[:u.arity])}
+    return {name: (allv >> np.uint64(w * i)) & mask for i, name in enumerate(u.operands)}
