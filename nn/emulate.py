@@ -18,8 +18,8 @@ How each operation is rounded exactly once:
   Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms using rounding to
   odd", 2008). fp64 computes natively (IEEE, rne).
 * other modes: `spikefp.verify.fastref` (vectorized integer reference; p ≤ 24).
-* fused dot products: the exact dot reference, ``spikefp.verify.reference.OPS["dot"]``, one
-  output at a time (slow: small layers).
+* fused dot products: the exact dot reference, ``spikefp.verify.fastref.OPS["dot"]`` (exact
+  sums in Python integers; ``spikefp.verify.reference.OPS["dot"]`` for p > 24).
 * ``exp sigmoid tanh silu gelu``: `spikefp.verify.elementary_fast` (p ≤ 24; the MPFR reference
   `spikefp.verify.elementary` otherwise), correctly rounded as the units; ``relu``: x if x > 0,
   else +0 (RISC-V fmax(x, +0)).
@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from ..generators.fpformat import get_format
-from ..verify import elementary, elementary_fast, fastref
+from ..verify import elementary, elementary_fast, fastref, reference
 from .functional import additive_identity, check_accumulation, check_linear, check_matmul, _fmt
 from .units import bits, dtype as fmt_dtype, fmt_of
 
@@ -96,18 +96,19 @@ def mul(a: torch.Tensor, b: torch.Tensor, rm: str = "rne") -> torch.Tensor:
 
 
 def _fused(xs, ws, c, fmt: str, rm: str) -> torch.Tensor:
-    from ..verify.reference import OPS
-    dot = OPS["dot"]
     k = xs.shape[-1]
     if c is None:
         c = torch.tensor(additive_identity(rm), dtype=xs.dtype)
     shape = torch.broadcast_shapes(xs.shape[:-1], ws.shape[:-1], c.shape)
-    xb = np.broadcast_to(bits(xs), shape + (k,)).reshape(-1, k)
-    wb = np.broadcast_to(bits(ws), shape + (k,)).reshape(-1, k)
-    cb = np.broadcast_to(bits(c), shape).reshape(-1)
-    y = np.array([dot(fmt, *map(int, xi), *map(int, wi), int(ci), rm=rm, n=k)[0]
-                  for xi, wi, ci in zip(xb, wb, cb)], dtype=np.uint64)
-    return from_bits(y.reshape(shape), fmt)
+    xb = np.broadcast_to(bits(xs), shape + (k,)).reshape(-1, k).astype(np.uint64)
+    wb = np.broadcast_to(bits(ws), shape + (k,)).reshape(-1, k).astype(np.uint64)
+    cb = np.broadcast_to(bits(c), shape).reshape(-1).astype(np.uint64)
+    if fastref.supported(get_format(fmt)):
+        y, _ = fastref.OPS["dot"](fmt, *xb.T, *wb.T, cb, rm=rm, n=k)
+    else:
+        y = np.array([reference.OPS["dot"](fmt, *map(int, xi), *map(int, wi), int(ci), rm=rm, n=k)[0]
+                      for xi, wi, ci in zip(xb, wb, cb)], dtype=np.uint64)
+    return from_bits(np.asarray(y).reshape(shape), fmt)
 
 
 def _dot(xs, ws, c, fmt: str, accumulate: str, rm: str) -> torch.Tensor:
