@@ -176,8 +176,10 @@ def boundary(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarra
     rng = np.random.default_rng(seed)
     if op in elementary.OPS:
         return {"a": _elementary(rng, f, op, n)}
-    a = _operands(rng, f, n)
     kind = operation(op).vectors
+    if kind == "dot":          # operands a0.. b0.. c, for the default number of products
+        return dot_boundary(f, operation(op).param("n").default, n, seed)
+    a = _operands(rng, f, n)
     if kind == "div":          # a sixth are exact quotients (x * y) / y: the remainder is 0
         b = _partners(rng, f, a, kind)
         k = n // 6
@@ -422,6 +424,8 @@ def _elementary(rng, f: FPFormat, fn: str, n: int) -> np.ndarray:
 def mixed(f: FPFormat, op: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Specials x specials, then boundary cases and uniform patterns, ``n`` tuples beyond the specials."""
     k = max(2, operation(op).arity)          # one-operand units take theirs from for_unit
+    if operation(op).vectors == "dot":
+        return _dot_mixed(f, operation(op).param("n").default, n, seed)
     parts = [specials(f, k), boundary(f, op, n - n // 3, seed), uniform(f, k, n // 3, seed + 1)]
     return {name: np.concatenate([p[name] for p in parts]) for name in OPERANDS[:k]}
 
@@ -457,19 +461,19 @@ def _target_edges(rng, src: FPFormat, dst, n: int) -> np.ndarray:
     return _pack(src, rng.integers(0, 2, n), np.clip(e, 0, src.exp_ones), frac)
 
 
-def _dot_mixed(u, n: int, seed: int) -> dict[str, np.ndarray]:
-    """A dot product's mix: specials on each product pair (the other terms 1 x +-0 and c
-    from the specials), then `dot_boundary` and uniform patterns."""
-    f, k = u.fmt, len(u.operands) // 2
+def _dot_mixed(f: FPFormat, k: int, n: int, seed: int) -> dict[str, np.ndarray]:
+    """A dot product's mix for ``k`` products: the specials on (a0, b0, c) (the other terms
+    1 x 0), then `dot_boundary` and uniform patterns, ``n`` tuples beyond the specials."""
+    names = _dot_names(k)
     vals = np.array(special_values(f), dtype=np.uint64)
     sa, sb, sc = (g.ravel() for g in np.meshgrid(vals, vals, vals, indexing="ij"))
     one = np.uint64(f.bias << f.M)
-    spec = {name: np.full(len(sa), one if name[0] == "a" else np.uint64(0), np.uint64) for name in u.operands}
+    spec = {name: np.full(len(sa), one if name[0] == "a" else np.uint64(0), np.uint64) for name in names}
     spec.update({"a0": sa, "b0": sb, "c": sc})
     rng = np.random.default_rng(seed + 1)
     parts = [spec, dot_boundary(f, k, n - n // 4, seed),
-             {name: _bits(rng, f, n // 4) for name in u.operands}]
-    return {name: np.concatenate([p[name] for p in parts]) for name in u.operands}
+             {name: _bits(rng, f, n // 4) for name in names}]
+    return {name: np.concatenate([p[name] for p in parts]) for name in names}
 
 
 def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -482,7 +486,7 @@ def for_unit(u, n: int, seed: int = 0) -> dict[str, np.ndarray]:
         rand &= np.uint64((1 << src.width) - 1) if src.width < 64 else np.uint64(~0 & (2 ** 64 - 1))
         return {"a": np.concatenate([spec, _int_values(rng, src, n - n // 3), rand[:n // 3]])}
     if u.operation.vectors == "dot":
-        return _dot_mixed(u, n, seed)
+        return _dot_mixed(src, len(u.operands) // 2, n, seed)
     if k >= 2:
         return mixed(src, u.op, n, seed)
     if u.op in elementary.OPS:
