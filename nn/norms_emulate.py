@@ -26,7 +26,7 @@ from .norms import (_check, rms_eps, rounded, run_layer_norm, run_rms_norm, run_
                     working_format)
 from .units import bits, dtype as fmt_dtype, fmt_of
 
-__all__ = ["softmax", "layer_norm", "rms_norm", "Floats"]
+__all__ = ["softmax", "layer_norm", "rms_norm", "Floats", "ulps"]
 
 _SINT = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
 
@@ -86,6 +86,21 @@ class Floats:
         else:
             y = np.array([elementary.OPS[fn](self.work, int(v), "rne")[0] for v in a], dtype=np.uint64)
         return _from_bits(y.reshape(x.shape), self.dt)
+
+
+def ulps(y: torch.Tensor, ref) -> np.ndarray:
+    """|y − ref| in units in the last place of y's format at ref (a float64 reference): the
+    measure of the 1-ULP acceptance (a correctly rounded y is within ½).
+
+    >>> ulps(torch.tensor([1.0, 1.0], dtype=torch.bfloat16), np.array([1.0, 1.0 + 2.0 ** -9])).tolist()
+    [0.0, 0.25]
+    """
+    f = get_format(fmt_of(y.dtype))
+    ref = np.asarray(ref, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        e = np.floor(np.log2(np.abs(ref)))
+    e = np.maximum(np.where(ref == 0, f.emin, e), f.emin)
+    return np.abs(y.double().numpy() - ref) / np.exp2(e - (f.precision - 1))
 
 
 @torch.no_grad()
