@@ -35,7 +35,8 @@ at most 2^-20 of an fp32 ulp (ulp ≥ 2^-24 relative); for fp16/bf16 in fp32: < 
 ≤ 1/16 ulp of fp16 (ulp ≥ 2^-11 relative). The final rounding adds ½ ulp: |y − exact| ≤ ½ ulp +
 that, below 1 ulp (also in the subnormal range, where an ulp is larger than relative terms). Not
 covered: layer_norm's affine yᵢ·γᵢ + βᵢ where the two terms cancel (the error of yᵢ·γᵢ is
-relative to it, not to the sum); a sum s that rounds (exponents spread wider than above) leaves an
+relative to it, not to the sum: measured up to 3.5 ulps in fp16 for results near 0, within ½ with
+``work="fp64"``, any wider format being allowed); a sum s that rounds (exponents spread wider than above) leaves an
 absolute error n·u·max|x| in tᵢ, which exceeds an ulp only for outputs near 0 (|y| < 2^-19 at
 n = 64, fp32). W must hold n·(n·max|x|)²: bf16 in fp32 overflows for |x| above about 10^17.
 
