@@ -11,8 +11,10 @@ call is recorded for the cost report of the last forward (`spikefp.nn.costs`).
 ([3.0], 1)
 """
 
-from . import autograd, costs, units
+from . import autograd, costs, emulate, functional, units
 from .autograd import ste
 from .costs import Costs, Recorder, record
+from .linear import GELU, Linear, ReLU, SpikingModule
 
-__all__ = ["Costs", "Recorder", "record", "ste", "autograd", "costs", "units"]
+__all__ = ["Costs", "Recorder", "record", "ste", "autograd", "costs", "units", "functional", "emulate",
+           "SpikingModule", "Linear", "ReLU", "GELU"]
