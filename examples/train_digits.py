@@ -39,31 +39,9 @@ FMT = "fp32"
 
 # -- the two networks ---------------------------------------------------------------------------
 
-class _SpikingLinear(torch.nn.Module):
-    """Stand-in for `spikefp.nn.Linear` (fp32, sequential) until it is merged."""
-
-    def __init__(self, n_in, n_out):
-        super().__init__()
-        ref = torch.nn.Linear(n_in, n_out)
-        self.weight, self.bias = ref.weight, ref.bias
-
-    def forward(self, x):
-        def spiking(x, w, b):
-            p = snn.units.run("mul", FMT, x[:, None, :], w)
-            acc = torch.zeros(p.shape[:-1])
-            for i in range(p.shape[-1]):
-                acc = snn.units.run("add", FMT, acc, p[..., i])
-            return snn.units.run("add", FMT, acc, b)
-        return snn.ste(spiking, F.linear, x, self.weight, self.bias)
-
-
-def _spiking_act(name):
-    if name == "relu":
-        return lambda x: snn.ste(lambda t: snn.units.run("max", FMT, t, torch.zeros(())), F.relu, x)
-    return lambda x: snn.ste(lambda t: snn.units.run("gelu", FMT, t), F.gelu, x)
-
-
-def _emulate_linear(x, w, b):
+def _float_linear(x, w, b):
+    """The spiking Linear's operations in plain float32: every product, then acc = acc + pᵢ in
+    index order from +0, then the bias (torch's float32 + and × round like the units, rne)."""
     p = x[:, None, :] * w
     acc = torch.zeros(p.shape[:-1])
     for i in range(p.shape[-1]):
@@ -71,18 +49,12 @@ def _emulate_linear(x, w, b):
     return acc + b
 
 
-def _emulate_relu(x):
-    return torch.where(x > 0, x, torch.zeros(()))
-
-
-def _emulate_gelu(x):
-    from spikefp.verify.elementary_fast import evaluate
-    y, _ = evaluate("gelu", FMT, snn.units.bits(x).reshape(-1).astype(np.uint64), "rne")
-    return torch.from_numpy(y.astype(np.uint32).view(np.float32)).reshape(x.shape)
+def _float_relu(x):
+    return torch.where(x > 0, x, torch.zeros(()))      # +0 for -0, as the spiking max(x, +0)
 
 
 class FloatLinear(torch.nn.Module):
-    """The float model's layer: the spiking Linear's operations in float32, the same backward."""
+    """The float model's layer: `_float_linear` forward, F.linear's gradient (as spikefp.nn.Linear)."""
 
     def __init__(self, n_in, n_out):
         super().__init__()
@@ -90,29 +62,29 @@ class FloatLinear(torch.nn.Module):
         self.bias = torch.nn.Parameter(torch.empty(n_out))
 
     def forward(self, x):
-        return snn.ste(_emulate_linear, F.linear, x, self.weight, self.bias)
+        return snn.ste(_float_linear, F.linear, x, self.weight, self.bias)
 
 
-class MLP(torch.nn.Module):
-    """64-32-10: Linear, activation, Linear (spiking or float, by the layer class and activation)."""
+class FloatActivation(torch.nn.Module):
+    """relu (`_float_relu`) or gelu (`spikefp.nn.emulate.gelu`, correctly rounded as the unit),
+    with the gradient of the spiking activation's surrogate."""
 
-    def __init__(self, linear, act, sizes=(64, 32, 10)):
+    def __init__(self, name):
         super().__init__()
-        self.fc1 = linear(sizes[0], sizes[1])
-        self.fc2 = linear(sizes[1], sizes[2])
-        self.act = act
+        self.fns = (_float_relu, torch.relu) if name == "relu" else (snn.emulate.gelu, F.gelu)
 
     def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
+        return snn.ste(*self.fns, x)
 
 
-def networks(activation: str, seed: int):
-    """(spiking, float) MLPs with the same initial weights."""
+def networks(activation: str, seed: int, sizes=(64, 32, 10)):
+    """(spiking, float) MLPs Linear-activation-Linear with the same initial weights."""
     torch.manual_seed(seed)
-    spiking = MLP(_SpikingLinear, _spiking_act(activation))
-    emulate, surrogate = (_emulate_relu, F.relu) if activation == "relu" else (_emulate_gelu, F.gelu)
-    act = lambda x: snn.ste(emulate, surrogate, x)
-    emulated = MLP(FloatLinear, act)
+    spiking = torch.nn.Sequential(snn.Linear(sizes[0], sizes[1], fmt=FMT, accumulate="sequential"),
+                                  snn.ReLU() if activation == "relu" else snn.GELU(),
+                                  snn.Linear(sizes[1], sizes[2], fmt=FMT, accumulate="sequential"))
+    emulated = torch.nn.Sequential(FloatLinear(sizes[0], sizes[1]), FloatActivation(activation),
+                                   FloatLinear(sizes[1], sizes[2]))
     emulated.load_state_dict(spiking.state_dict())
     return spiking, emulated
 
