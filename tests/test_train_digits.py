@@ -1,14 +1,22 @@
 """examples/train_digits.py: a spiking MLP trained on digits, its forward checked bit for bit every step.
 
 Run in subprocesses as a user runs it: a short training (the first 256 training samples, one
-epoch) whose every step must be bit-exact, the usage errors (exit 2, one line), and, slow, the
-full default run that must reach 95 % test accuracy with the float model's accuracy.
+epoch) whose every step must be bit-exact, a usage error (exit 2, one line; the other usage
+errors in-process through `main`), the progress bar on a terminal and Ctrl-C (a real SIGINT:
+exit 130, no traceback), and, slow, the full default run that must reach 95 % test accuracy
+with the float model's accuracy.
 """
 
 import importlib.util
 import json
+import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -98,3 +106,37 @@ def test_default_training_reaches_95_percent_bit_exact():
     assert out["steps"] == out["bit_exact_steps"] == 450
     assert out["test_bit_exact"]
     assert out["spiking_accuracy"] == out["float_accuracy"] >= 0.95
+
+
+def test_progress_on_a_terminal_and_ctrl_c_exits_130():
+    # stderr on a pseudo-terminal: the progress bar shows; SIGINT once it has shown stops the run
+    master, slave = pty.openpty()
+    termios.tcsetwinsize(slave, (24, 80))          # a new pty is 0 columns wide: tqdm would draw nothing
+    p = subprocess.Popen([sys.executable, str(SCRIPT), "--epochs", "1000"], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 120
+        while b"step/s]" not in seen and b"s/step]" not in seen:      # a step done: the rate shows
+            assert time.monotonic() < deadline and p.poll() is None, seen
+            if select.select([master], [], [], 1)[0]:
+                seen += os.read(master, 4096)
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=60)
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:                     # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        p.kill() if p.poll() is None else None
+        os.close(master)
+    assert p.returncode == 130
+    assert out == ""
+    text = seen.decode()
+    assert "training:" in text and "/45000 [" in text       # 1000 epochs x 45 steps
+    assert text.rstrip().endswith("train_digits.py: interrupted") and "Traceback" not in text
