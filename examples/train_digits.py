@@ -16,8 +16,8 @@ training step compares the two networks' logits bit for bit; at the end both are
 held-out test split (the spiking network with its spiking forward) and the cost of the spiking
 forward of the test split is reported per sample (`spikefp.nn.costs`).
 
-Exit status: 0 when every step was bit-exact and the test logits and accuracies are equal, 1 when
-a check failed, 2 for bad arguments (one line), 130 when interrupted.
+Exit status: 0 when every step was bit-exact and the trained weights, the test logits and the
+accuracies are equal, 1 when a check failed, 2 for bad arguments (one line), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def train(args, progress: bool = False) -> dict:
     return {
         "steps": steps, "bit_exact_steps": exact, "first_mismatch_step": first_mismatch,
         "test_bit_exact": same_bits(zs, zf),
+        "weights_bit_exact": all(same_bits(a, b) for a, b in zip(spiking.parameters(), emulated.parameters())),
         "spiking_accuracy": (zs.argmax(1) == yte).double().mean().item(),
         "float_accuracy": (zf.argmax(1) == yte).double().mean().item(),
         "final_loss": loss,
@@ -166,7 +167,7 @@ def train(args, progress: bool = False) -> dict:
 
 
 def passed(r: dict) -> bool:
-    return (r["steps"] == r["bit_exact_steps"] and r["test_bit_exact"]
+    return (r["steps"] == r["bit_exact_steps"] and r["test_bit_exact"] and r["weights_bit_exact"]
             and r["spiking_accuracy"] == r["float_accuracy"])
 
 
@@ -179,7 +180,8 @@ def report(r: dict) -> str:
         f"bit-exact steps (spiking logits == float model's, every bit): {r['bit_exact_steps']} / {r['steps']}"
         + ("" if r["first_mismatch_step"] is None else f" (first mismatch at step {r['first_mismatch_step']})"),
         f"test accuracy: spiking {100 * r['spiking_accuracy']:.2f} %, float {100 * r['float_accuracy']:.2f} %"
-        f" (test logits {'bit-exact' if r['test_bit_exact'] else 'DIFFER'})",
+        f" (test logits {'bit-exact' if r['test_bit_exact'] else 'DIFFER'}, trained weights "
+        f"{'bit-exact' if r['weights_bit_exact'] else 'DIFFER'})",
         f"spiking forward per sample: {c['evaluations']:,.0f} unit evaluations, {c['neurons']:,.0f} neurons "
         f"laid out ({c['distinct_neurons']:,} distinct), {c['spikes']:,.0f} spikes, {c['synops']:,.0f} synops, "
         f"{c['energy_pj'] / 1e6:.2f} µJ (Loihi 2 model)",

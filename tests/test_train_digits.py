@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "examples" / "train_digits.py"
-KEYS = {"steps", "bit_exact_steps", "first_mismatch_step", "test_bit_exact", "spiking_accuracy",
+KEYS = {"steps", "bit_exact_steps", "first_mismatch_step", "test_bit_exact", "weights_bit_exact", "spiking_accuracy",
         "float_accuracy", "final_loss", "epochs", "batch_size", "lr", "seed", "activation", "format",
         "accumulate", "train_samples", "test_samples", "seconds", "forward_costs"}
 
@@ -41,7 +41,8 @@ def test_short_training_every_step_bit_exact():
     assert len(lines) == 1
     out = json.loads(lines[0])
     assert set(out) == KEYS
-    assert (out["steps"], out["bit_exact_steps"], out["first_mismatch_step"], out["test_bit_exact"]) == (4, 4, None, True)
+    assert (out["steps"], out["bit_exact_steps"], out["first_mismatch_step"]) == (4, 4, None)
+    assert out["test_bit_exact"] and out["weights_bit_exact"]
     assert (out["train_samples"], out["test_samples"], out["epochs"], out["batch_size"]) == (256, 360, 1, 64)
     assert out["spiking_accuracy"] == out["float_accuracy"]
     assert out["spiking_accuracy"] * 360 == round(out["spiking_accuracy"] * 360)
@@ -104,7 +105,7 @@ def test_default_training_reaches_95_percent_bit_exact():
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["steps"] == out["bit_exact_steps"] == 450
-    assert out["test_bit_exact"]
+    assert out["test_bit_exact"] and out["weights_bit_exact"]
     assert out["spiking_accuracy"] == out["float_accuracy"] >= 0.95
 
 
