@@ -11,10 +11,11 @@ call is recorded for the cost report of the last forward (`spikefp.nn.costs`).
 ([3.0], 1)
 """
 
-from . import autograd, costs, emulate, functional, norms, norms_emulate, units
+from . import autograd, costs, emulate, functional, module, norms, norms_emulate, units
 from .autograd import ste
 from .costs import Costs, Recorder, record
-from .linear import GELU, Linear, ReLU, SpikingModule
+from .linear import GELU, Linear, ReLU
+from .module import SpikingModule
 from .norms import LayerNorm, RMSNorm, Softmax
 
 __all__ = ["Costs", "Recorder", "record", "ste", "autograd", "costs", "units", "functional", "emulate",

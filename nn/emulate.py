@@ -41,9 +41,10 @@ import torch
 from ..generators.fpformat import get_format
 from ..verify import elementary, elementary_fast, fastref, reference
 from .functional import additive_identity, check_accumulation, check_linear, check_matmul, _fmt
+from .norms_emulate import layer_norm, rms_norm, softmax   # the norms' emulations live beside them
 from .units import bits, dtype as fmt_dtype, fmt_of
 
-__all__ = ["linear", "matmul", "relu", "exp", "sigmoid", "tanh", "silu", "gelu", "add", "mul"]
+__all__ = ["linear", "matmul", "relu", "exp", "sigmoid", "tanh", "silu", "gelu", "add", "mul", "softmax", "layer_norm", "rms_norm"]
 
 _INT = {1: np.uint8, 2: np.int16, 4: np.int32, 8: np.int64}
 _TINT = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}

@@ -36,9 +36,10 @@ import torch.nn.functional as F
 
 from ..generators.fpformat import ROUNDING_MODES
 from .autograd import ste
+from .norms import layer_norm, rms_norm, softmax   # the norms live in their own module
 from .units import fmt_of, run
 
-__all__ = ["linear", "matmul", "relu", "exp", "sigmoid", "tanh", "silu", "gelu", "ACCUMULATE"]
+__all__ = ["linear", "matmul", "relu", "exp", "sigmoid", "tanh", "silu", "gelu", "softmax", "layer_norm", "rms_norm", "ACCUMULATE"]
 
 ACCUMULATE = ("sequential", "fused")
 

@@ -59,7 +59,7 @@ import torch.nn.functional as F
 
 from ..generators.fpformat import get_format
 from .autograd import ste
-from .linear import SpikingModule
+from .module import SpikingModule
 from .units import dtype as fmt_dtype, fmt_of, run
 
 __all__ = ["softmax", "layer_norm", "rms_norm", "Softmax", "LayerNorm", "RMSNorm", "WIDER", "working_format",
