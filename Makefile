@@ -61,7 +61,8 @@ exhaustive: install
 	$(PY) -m pytest -q -s -n auto -m slow tests/test_fp_campaign.py tests/test_fpu_campaign.py \
 	  tests/test_torch_engine.py tests/test_dynamics.py tests/test_elementary_ref.py \
 	  tests/test_elementary_fast.py tests/test_fpexp.py tests/test_fplog.py tests/test_fprsqrt.py \
-	  tests/test_fpsigmoid.py tests/test_fpgelu.py tests/test_elementary_rtl.py
+	  tests/test_fpsigmoid.py tests/test_fpgelu.py tests/test_elementary_rtl.py tests/test_dot.py \
+	  tests/test_train_digits.py
 
 # Every input of fp32.exp and fp32.log2 (2^32 each, static RNE) against the reference; a
 # summary per function in build/exhaustive/. An interrupted run resumes where it stopped.
@@ -78,6 +79,9 @@ bench: install
 	$(PY) benchmarks/engines.py
 	$(PY) benchmarks/robustness.py
 	$(PY) benchmarks/neuro_map.py
+	$(PY) benchmarks/norms_accuracy.py
+	$(PY) benchmarks/transformer_block.py
+	$(PY) examples/train_digits.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
