@@ -39,17 +39,7 @@ def rows(rng, count: int, n: int) -> np.ndarray:
     return x
 
 
-def reference(name: str, x: np.ndarray, g=None, b=None) -> np.ndarray:
-    """The float64 numpy reference (torch's formulas, eps as the spiking call's)."""
-    n = x.shape[-1]
-    if name == "softmax":
-        e = np.exp(x - x.max(-1, keepdims=True))
-        return e / e.sum(-1, keepdims=True)
-    if name == "layer_norm":
-        c = x - x.mean(-1, keepdims=True)
-        y = c / np.sqrt((c * c).sum(-1, keepdims=True) / n + 1e-5)
-        return y if g is None else y * g + b
-    return x / np.sqrt((x * x).sum(-1, keepdims=True) / n + np.finfo(np.float32).eps)
+reference = emu.float64_reference
 
 
 def call(module, name: str, x, g=None, b=None, work=None):

@@ -26,7 +26,7 @@ from .norms import (_check, rms_eps, rounded, run_layer_norm, run_rms_norm, run_
                     working_format)
 from .units import bits, dtype as fmt_dtype, fmt_of
 
-__all__ = ["softmax", "layer_norm", "rms_norm", "Floats", "ulps"]
+__all__ = ["softmax", "layer_norm", "rms_norm", "Floats", "ulps", "float64_reference"]
 
 _SINT = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
 
@@ -101,6 +101,24 @@ def ulps(y: torch.Tensor, ref) -> np.ndarray:
         e = np.floor(np.log2(np.abs(ref)))
     e = np.maximum(np.where(ref == 0, f.emin, e), f.emin)
     return np.abs(y.double().numpy() - ref) / np.exp2(e - (f.precision - 1))
+
+
+def float64_reference(name: str, x: np.ndarray, g=None, b=None) -> np.ndarray:
+    """``name`` (softmax / layer_norm / rms_norm along the last axis) in float64 numpy with torch's
+    formulas and default eps: the value the 1-ULP acceptance measures against (not an emulation).
+
+    >>> float64_reference("softmax", np.array([0.0, 0.0])).tolist()
+    [0.5, 0.5]
+    """
+    n = x.shape[-1]
+    if name == "softmax":
+        e = np.exp(x - x.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+    if name == "layer_norm":
+        c = x - x.mean(-1, keepdims=True)
+        y = c / np.sqrt((c * c).sum(-1, keepdims=True) / n + 1e-5)
+        return y if g is None else y * g + b
+    return x / np.sqrt((x * x).sum(-1, keepdims=True) / n + np.finfo(np.float32).eps)
 
 
 @torch.no_grad()

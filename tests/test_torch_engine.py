@@ -42,7 +42,7 @@ def sims(name):
 def inputs(u, n, seed=7):
     v = {k: c[:n] for k, c in vectors.for_unit(u, n, seed).items()}
     if u.dynamic:              # every rm code, 5-7 included (invalid: NV)
-        v["rm"] = np.arange(len(v["a"]), dtype=np.uint64) % np.uint64(8)
+        v["rm"] = np.arange(len(v[u.operands[0]]), dtype=np.uint64) % np.uint64(8)
     return v
 
 
@@ -50,7 +50,7 @@ def same(u, exact, torch_sim, n=N):
     v = inputs(u, n)
     want = exact.run(spikes=True, **v)
     got = torch_sim.run(spikes=True, **v)
-    assert len(v["a"]) >= min(n, N) and got.keys() == want.keys()
+    assert len(v[u.operands[0]]) >= min(n, N) and got.keys() == want.keys()
     for k in want:
         assert got[k].dtype == want[k].dtype and np.array_equal(got[k], want[k]), (u.name, k)
 
