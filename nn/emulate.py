@@ -41,6 +41,7 @@ import torch
 from ..generators.fpformat import get_format
 from ..verify import elementary, elementary_fast, fastref, reference
 from .functional import additive_identity, check_accumulation, check_linear, check_matmul, _fmt
+from .norms import rounded   # float64 -> dtype, rounded once (round-to-odd through float32)
 from .norms_emulate import layer_norm, rms_norm, softmax   # the norms' emulations live beside them
 from .units import bits, dtype as fmt_dtype, fmt_of
 
@@ -63,22 +64,11 @@ def _canonical(y: torch.Tensor, fmt: str) -> torch.Tensor:
     return torch.where(torch.isnan(y), nan.view(y.dtype), y)
 
 
-def _round(v: torch.Tensor, dt: torch.dtype) -> torch.Tensor:
-    """float64 ``v`` rounded once (rne) to ``dt`` (see the module docstring)."""
-    if dt in (torch.float64, torch.float32):
-        return v.to(dt)
-    f = v.float()
-    odd = (f.view(torch.int32) & 1).bool()
-    inexact = torch.isfinite(f) & (f.double() != v)      # False for NaN, and for ±inf from overflow
-    away = torch.where(v > f.double(), torch.inf, -torch.inf).float()
-    return torch.where(inexact & ~odd, torch.nextafter(f, away), f).to(dt)
-
-
 def _binary(op: str, a: torch.Tensor, b: torch.Tensor, rm: str) -> torch.Tensor:
     fmt = fmt_of(a.dtype)
     if rm == "rne" and (fmt == "fp64" or fastref.supported(get_format(fmt))):
         x, y = a.double(), b.double()
-        return _canonical(_round(x * y if op == "mul" else x + y, a.dtype), fmt)
+        return _canonical(rounded(x * y if op == "mul" else x + y, a.dtype), fmt)
     if not fastref.supported(get_format(fmt)):
         raise ValueError(f"the emulation of {fmt} covers rne only (got {rm!r})")
     ab, bb = np.broadcast_arrays(bits(a), bits(b))

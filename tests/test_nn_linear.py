@@ -51,7 +51,7 @@ def test_emulation_rounds_once():
     # through float32, which lands on the midpoint and rounds to even, down. The emulation rounds once.
     v = torch.tensor([1.0 + 2.0 ** -8 + 2.0 ** -30, -(1.0 + 2.0 ** -8 + 2.0 ** -30), 1.0 + 2.0 ** -8], dtype=torch.float64)
     assert v.to(torch.bfloat16).tolist() == [1.0, -1.0, 1.0]
-    assert emulate._round(v, torch.bfloat16).tolist() == [1.0 + 2.0 ** -7, -(1.0 + 2.0 ** -7), 1.0]
+    assert emulate.rounded(v, torch.bfloat16).tolist() == [1.0 + 2.0 ** -7, -(1.0 + 2.0 ** -7), 1.0]
 
 
 @pytest.mark.parametrize("fmt", ["fp32", "fp16"])
