@@ -1,0 +1,153 @@
+"""A unit on an FPGA board behind a UART: the wrapper, the board's top module and its sources.
+
+`UnitOverUart` receives a request over ``rx``, holds it on the unit's input ports, reads the
+unit's output ports ``latency + SETTLE`` clock cycles after the request's last byte and sends
+them back over ``tx``. The protocol is `spikefp.fpga.host.Frame`'s: the host sends every input
+port of the netlist in port order (``a``, ``b``, ..., ``rm`` for a dynamic unit), each in
+ceil(width / 8) bytes, most significant byte first; the board answers with every output port
+(``y`` then ``flags``) the same way; 8N1 at ``divisor`` clock cycles per bit; one request at
+a time. A request left unfinished for `TIMEOUT_BYTES` byte times is dropped, so a host that
+lost a byte waits that long and starts again.
+
+The unit is an `amaranth.hdl.Instance` of the module `spikefp.hdl.rtl.generate` writes (its
+Verilog is one of the design's sources), so the bitstream holds exactly the Verilog that
+`spikefp gen` writes, in whichever back-end style is asked for.
+
+The unit's inputs change only when a request arrives and its outputs are read only SETTLE
+(>= 1) cycles after the last byte: the unit's combinational paths are multicycle paths, so the
+single-cycle Fmax nextpnr reports for them is a lower bound on the usable clock.
+
+>>> import spikefp
+>>> d = design(spikefp.unit("fp8e5m2.add"), divisor=104)
+>>> d.top, sorted(d.files)
+('fp8e5m2_add_rne_board', ['fp8e5m2_add_rne.v', 'fp8e5m2_add_rne_board.v'])
+>>> "fp8e5m2_add_rne unit" in d.files["fp8e5m2_add_rne_board.v"]
+True
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from amaranth import C, Cat, ClockDomain, ClockSignal, Elaboratable, Instance, Module, ResetSignal, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..hdl import rtl
+from .host import Frame
+from .uart import UARTReceiver, UARTTransmitter
+
+__all__ = ["SETTLE", "TIMEOUT_BYTES", "UnitOverUart", "BoardTop", "Design", "design"]
+
+SETTLE = 4               # cycles between a request's last byte (plus the unit's latency) and reading the unit
+TIMEOUT_BYTES = 100      # a request unfinished this many byte times (8.7 ms at 115200 baud) is dropped
+
+
+class UnitOverUart(wiring.Component):
+    """The unit behind a UART: ``rx`` in, ``tx`` out (the module docstring has the protocol)."""
+
+    def __init__(self, unit, divisor: int, pipeline: int = 0, backend: str = "netlist",
+                 timeout_bytes: int = TIMEOUT_BYTES):
+        self.unit, self.divisor, self.pipeline, self.backend = unit, divisor, pipeline, backend
+        self.timeout = timeout_bytes * 10 * divisor
+        self.frame = Frame.of(unit.netlist)
+        self.module = rtl.module_name(unit, pipeline)
+        super().__init__({"rx": In(1, init=1), "tx": Out(1)})
+
+    def sources(self) -> dict[str, str]:
+        """The unit's Verilog, file name -> text."""
+        text, _ = rtl.generate(self.unit, self.pipeline, self.backend)
+        return {f"{self.module}.v": text}
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.receiver = rx = UARTReceiver(self.divisor)
+        m.submodules.transmitter = tx = UARTTransmitter(self.divisor)
+        m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx)]
+        n_in, n_out = self.frame.request_bytes, self.frame.response_bytes
+
+        # The unit, its inputs sliced from the request (first port in the top bytes).
+        request = Signal(8 * n_in)
+        ports = {}
+        if self.pipeline:
+            ports.update(i_clk=ClockSignal(), i_rst=ResetSignal(allow_reset_less=True))
+        top = 8 * n_in
+        for name, width in self.frame.inputs.items():
+            top -= 8 * -(-width // 8)
+            ports[f"i_{name}"] = request[top:top + width]
+        outputs = {name: Signal(width, name=f"unit_{name}") for name, width in self.frame.outputs.items()}
+        ports.update({f"o_{name}": s for name, s in outputs.items()})
+        m.submodules.unit = Instance(self.module, **ports)
+        # The answer: output ports padded to whole bytes, the first port in the top bytes.
+        packed = Cat(*(Cat(s, C(0, -len(s) % 8)) if len(s) % 8 else s for s in reversed(list(outputs.values()))))
+
+        answer = Signal(8 * n_out)
+        pending = Signal()                     # a whole request arrived and is not answered yet
+        wait = Signal(range(self.pipeline + SETTLE + 1))
+        sent = Signal(range(n_out))
+        with m.FSM():
+            with m.State("idle"):
+                with m.If(pending):
+                    m.d.sync += [pending.eq(0), wait.eq(self.pipeline + SETTLE)]
+                    m.next = "settle"
+            with m.State("settle"):
+                m.d.sync += wait.eq(wait - 1)
+                with m.If(wait == 0):
+                    m.d.sync += [answer.eq(packed), sent.eq(0)]
+                    m.next = "send"
+            with m.State("send"):
+                m.d.comb += [tx.data.payload.eq(answer[-8:]), tx.data.valid.eq(1)]
+                with m.If(tx.data.ready):
+                    m.d.sync += [answer.eq(answer << 8), sent.eq(sent + 1)]
+                    with m.If(sent == n_out - 1):
+                        m.next = "idle"
+
+        # Receiving (after the FSM: a request completing now wins over the FSM's clearing ``pending``).
+        got = Signal(range(n_in))
+        idle = Signal(range(self.timeout))
+        with m.If(rx.data.valid):
+            m.d.sync += [request.eq(Cat(rx.data.payload, request[:-8])), idle.eq(0)]
+            with m.If(got == n_in - 1):
+                m.d.sync += [got.eq(0), pending.eq(1)]
+            with m.Else():
+                m.d.sync += got.eq(got + 1)
+        with m.Elif(got != 0):                 # inside a request: drop it after a long silence
+            m.d.sync += idle.eq(idle + 1)
+            with m.If(idle == self.timeout - 1):
+                m.d.sync += [got.eq(0), idle.eq(0)]
+        return m
+
+
+class BoardTop(Elaboratable):
+    """The board's top module: ports ``clk`` (the oscillator), ``rx`` and ``tx``; no reset pin
+    (the iCE40's flip-flops start at their initial values after configuration)."""
+
+    def __init__(self, wrapper: UnitOverUart):
+        self.wrapper = wrapper
+        self.clk, self.rx, self.tx = Signal(name="clk"), Signal(name="rx", init=1), Signal(name="tx")
+
+    def elaborate(self, platform):
+        m = Module()
+        m.domains.sync = ClockDomain("sync", reset_less=True)
+        m.d.comb += [ClockSignal("sync").eq(self.clk), self.wrapper.rx.eq(self.rx), self.tx.eq(self.wrapper.tx)]
+        m.submodules.wrapper = self.wrapper
+        return m
+
+
+class Design(NamedTuple):
+    """A board design: the top module's name and every Verilog source, file name -> text."""
+
+    top: str
+    files: dict
+    divisor: int
+
+
+def design(unit, divisor: int, pipeline: int = 0, backend: str = "netlist",
+           timeout_bytes: int = TIMEOUT_BYTES) -> Design:
+    """The unit behind a UART as Verilog: the top (``<module>_board``) and the unit's module."""
+    from amaranth.back import verilog
+    wrapper = UnitOverUart(unit, divisor, pipeline, backend, timeout_bytes)
+    top = BoardTop(wrapper)
+    name = f"{wrapper.module}_board"
+    text = verilog.convert(top, name=name, ports=[top.clk, top.rx, top.tx], emit_src=False)
+    return Design(name, {f"{name}.v": text, **wrapper.sources()}, divisor)
