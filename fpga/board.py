@@ -27,6 +27,7 @@ True
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 from amaranth import C, Cat, ClockDomain, ClockSignal, Elaboratable, Instance, Module, ResetSignal, Signal
@@ -34,10 +35,15 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..hdl import rtl
+from ..hdl.netlist import atomic_write
+from ..hdl.progress import phase
+from .boards import Pinout
+from .devices import device as get_device
+from .flow import FlowError, pack, place_and_route, synthesize
 from .host import Frame
 from .uart import UARTReceiver, UARTTransmitter
 
-__all__ = ["SETTLE", "TIMEOUT_BYTES", "UnitOverUart", "BoardTop", "Design", "design"]
+__all__ = ["SETTLE", "TIMEOUT_BYTES", "UnitOverUart", "BoardTop", "Design", "design", "BoardBuild", "build"]
 
 SETTLE = 4               # cycles between a request's last byte (plus the unit's latency) and reading the unit
 TIMEOUT_BYTES = 100      # a request unfinished this many byte times (8.7 ms at 115200 baud) is dropped
@@ -151,3 +157,73 @@ def design(unit, divisor: int, pipeline: int = 0, backend: str = "netlist",
     name = f"{wrapper.module}_board"
     text = verilog.convert(top, name=name, ports=[top.clk, top.rx, top.tx], emit_src=False)
     return Design(name, {f"{name}.v": text, **wrapper.sources()}, divisor)
+
+
+class BoardBuild(NamedTuple):
+    """What `build` wrote and measured: the whole design (wrapper and unit) on the board's device."""
+
+    board: str
+    device: str
+    bitstream: str               # DIR/<module>.bin
+    files: list                  # every file written, the bitstream last
+    baud: int
+    divisor: int
+    luts: int                    # after Yosys synth_ice40
+    carries: int
+    ffs: int
+    logic_cells: int             # after nextpnr (a LUT4, a carry and a flip-flop each)
+    device_cells: int
+    fmax_mhz: float | None       # nextpnr's single-cycle figure (the unit's paths have more: see the module)
+    clock_mhz: float
+
+    def __str__(self) -> str:
+        fmax = f"{self.fmax_mhz:.1f} MHz" if self.fmax_mhz is not None else "no clocked path"
+        return (f"{Path(self.bitstream).name} for {self.board} ({self.device}): {self.luts:,} LUT4 + {self.carries:,} "
+                f"carries, {self.ffs:,} FF; {self.logic_cells:,} of {self.device_cells:,} logic cells; Fmax {fmax} "
+                f"(clock {self.clock_mhz:g} MHz); UART {self.baud} baud 8N1")
+
+
+def build(unit, board: Pinout, out_dir, baud: int = 115_200, pipeline: int = 0, backend: str = "lut",
+          workdir=None) -> BoardBuild:
+    """Write the bitstream of ``unit`` behind the UART for ``board`` into ``out_dir``.
+
+    Files: the top's and the unit's Verilog, ``<module>.pcf``, ``<module>.nextpnr.log`` and
+    ``<module>.bin`` (Yosys, nextpnr-ice40, icepack in a work folder; the files are copied out
+    only when every step succeeded). `ValueError` when the baud rate cannot be made from the
+    board's clock or the design does not fit the device.
+    """
+    import tempfile
+
+    from .uart import divisor as uart_divisor
+    dev = get_device(board.device)
+    div = uart_divisor(board.clock_hz, baud)
+    d = design(unit, div, pipeline, backend)
+    module = rtl.module_name(unit, pipeline)
+    pcf = board.pcf()
+    with tempfile.TemporaryDirectory(prefix="spikefp-board-") as tmp:
+        wd = Path(workdir) if workdir is not None else Path(tmp)
+        with phase(f"yosys synth_ice40 {d.top}"):
+            res = synthesize(d.files, d.top, wd)
+        if res.luts > dev.luts or res.ffs > dev.luts:
+            raise ValueError(f"{unit.name} does not fit the {board.name}'s {dev.name}: {res.luts:,} LUT4 and "
+                             f"{res.ffs:,} flip-flops with the UART, {dev.luts:,} logic cells")
+        try:
+            with phase(f"nextpnr-ice40 {d.top} on {dev.name}"):
+                placed = place_and_route(res.json_path, dev, wd, pcf=pcf, freq_mhz=board.clock_hz / 1e6)
+        except FlowError as e:
+            if "place" in str(e).lower() or "route" in str(e).lower():
+                raise ValueError(f"{unit.name} does not fit the {board.name}'s {dev.name}: {e}") from None
+            raise
+        bitstream = wd / f"{module}.bin"
+        pack(placed.asc_path, bitstream)
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        contents = [*d.files.items(), (f"{module}.pcf", pcf),
+                    (f"{module}.nextpnr.log", Path(placed.log_path).read_text()),
+                    (f"{module}.bin", bitstream.read_bytes())]
+        for name, data in contents:
+            atomic_write(out / name, data if isinstance(data, str) else (lambda f, b=data: f.write(b)))
+            written.append(str(out / name))
+    return BoardBuild(board.name, dev.name, written[-1], written, baud, div, res.luts, res.carries, res.ffs,
+                      placed.logic_cells, dev.luts, placed.fmax_mhz, board.clock_hz / 1e6)

@@ -128,3 +128,89 @@ def test_unit_over_uart(name, dynamic, pipeline, tmp_path):
     assert bad.size == 0, [(f"{' '.join(f'{inputs[k][i]:x}' for k in inputs)}: expected {ey[i]:x}/{ef[i]:02x}, "
                             f"board {got['y'][i]:x}/{got['flags'][i]:02x}") for i in bad[:5]]
     assert len(got["y"]) == len(ey) == 37 + 12
+
+
+# --- the pieces: pins, top module, protocol, host driver -----------------------------------
+
+def test_icebreaker_pins_and_design():
+    import spikefp
+    from spikefp.fpga.board import design
+    from spikefp.fpga.boards import get_board
+
+    b = get_board("icebreaker")
+    assert (b.device, b.clock_hz) == ("ice40-up5k", 12_000_000)
+    assert b.pcf() == "set_io clk 35\nset_io rx 6\nset_io tx 9\n"
+    with pytest.raises(ValueError, match="^unknown board 'upduino'; choose from icebreaker$"):
+        get_board("upduino")
+    d = design(spikefp.unit("fp16.add", dynamic=True), 104, pipeline=2, backend="lut")
+    assert (d.top, sorted(d.files), d.divisor) == \
+        ("fp16_add_dyn_p2_board", ["fp16_add_dyn_p2.v", "fp16_add_dyn_p2_board.v"], 104)
+    top = d.files["fp16_add_dyn_p2_board.v"]
+    assert "module fp16_add_dyn_p2_board(rx, tx, clk);" in top
+    # The unit's ports from the request register: a, b (2 bytes each), then rm in the last byte.
+    assert ".a(request[39:24])" in top and ".b(request[23:8])" in top and ".rm(request[2:0])" in top
+    assert "module fp16_add_dyn_p2(" in d.files["fp16_add_dyn_p2.v"]
+
+
+def test_frame():
+    import spikefp
+    from spikefp.fpga.host import Frame
+
+    f = Frame.of(spikefp.unit("fp16.add", dynamic=True).netlist)
+    assert (f.request_bytes, f.response_bytes) == (5, 3)
+    assert f.encode({"a": 0x3C00, "b": 0xBC00, "rm": 4}) == bytes([0x3C, 0x00, 0xBC, 0x00, 0x04])
+    assert f.decode(bytes([0x7E, 0x00, 0x10])) == {"y": 0x7E00, "flags": 0x10}
+    with pytest.raises(ValueError, match=r"^input rm=0x8 does not fit in 3 bits$"):
+        f.encode({"a": 0, "b": 0, "rm": 8})
+    with pytest.raises(ValueError, match="^no value for input port 'b'$"):
+        f.encode({"a": 0})
+    with pytest.raises(ValueError, match="^an answer is 3 bytes, got 2$"):
+        f.decode(b"\0\0")
+
+
+def _fake_board(fd, unit, requests: int):
+    """The board's side of the serial line, with the exact engine computing: reads ``requests`` requests."""
+    from spikefp import pysim
+    from spikefp.fpga.host import Frame
+
+    frame, sim = Frame.of(unit.netlist), pysim.compile(unit.netlist)
+    for _ in range(requests):
+        data = b""
+        while len(data) < frame.request_bytes:
+            data += os.read(fd, frame.request_bytes - len(data))
+        values, at = {}, 0
+        for name, width in frame.inputs.items():
+            n = -(-width // 8)
+            values[name] = np.array([int.from_bytes(data[at:at + n], "big")], np.uint64)
+            at += n
+        out = sim.run(**values)
+        os.write(fd, b"".join(int(out[k][0]).to_bytes(-(-w // 8), "big") for k, w in frame.outputs.items()))
+
+
+def test_host_driver_on_a_tty():
+    """`open_serial` on a pseudo-terminal (standard library termios), `Board` and `spikefp eval`'s
+    line reader and writer with the board as engine."""
+    import io
+    import threading
+
+    import spikefp
+    from spikefp.evaluate import evaluate_lines
+    from spikefp.fpga.host import Board, BoardTimeout, open_serial
+
+    u = spikefp.unit("fp16.add")
+    board_end, host_end = os.openpty()
+    t = threading.Thread(target=_fake_board, args=(board_end, u, 3), daemon=True)
+    t.start()
+    with open_serial(os.ttyname(host_end), 115_200, timeout=0.2) as port:
+        board = Board(port, u, retries=0)
+        assert board.evaluate(0x3C00, 0x4000) == (0x4200, 0)               # 1 + 2 = 3
+        out = io.StringIO()
+        evaluate_lines(u, io.StringIO("7C00 FC00\n0001 8000\n"), out, engine=board)
+        assert out.getvalue() == "7C00 FC00 7E00 10\n0001 8000 0001 00\n"   # inf - inf: NaN, NV
+        t.join(5)
+        with pytest.raises(BoardTimeout, match="^no answer from the board for fp16.add"):
+            board.evaluate(0, 0)                                           # nobody answers now
+    os.close(host_end)
+    os.close(board_end)
+    with pytest.raises(ValueError, match="^9 baud is not a standard rate"):
+        open_serial("/dev/null", 9)
