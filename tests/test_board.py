@@ -214,3 +214,44 @@ def test_host_driver_on_a_tty():
     os.close(board_end)
     with pytest.raises(ValueError, match="^9 baud is not a standard rate"):
         open_serial("/dev/null", 9)
+
+
+# --- spikefp board ---------------------------------------------------------------------------
+
+def test_board_command_writes_a_bitstream(tmp_path, capsys):
+    from spikefp.cli import main
+
+    out = tmp_path / "out"
+    assert main(["board", "fp16.add", "--board", "icebreaker", "-o", str(out), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("fp16_add_rne.bin for icebreaker (ice40-up5k): ")
+    assert lines[0].endswith("(clock 12 MHz); UART 115200 baud 8N1")
+    names = ["fp16_add_rne_board.v", "fp16_add_rne.v", "fp16_add_rne.pcf", "fp16_add_rne.nextpnr.log", "fp16_add_rne.bin"]
+    assert lines[1:] == [str(out / n) for n in names]
+    assert sorted(os.listdir(out)) == sorted(names)
+    assert (out / "fp16_add_rne.pcf").read_text() == "set_io clk 35\nset_io rx 6\nset_io tx 9\n"
+    bitstream = (out / "fp16_add_rne.bin").read_bytes()
+    # An UP5K configuration image: icepack's fixed size for the device, the iCE40 sync word near the start.
+    assert len(bitstream) == 104_090 and b"\x7e\xaa\x99\x7e" in bitstream[:16]
+
+
+def test_board_command_refuses_before_work(tmp_path, capsys):
+    from spikefp.cli import main
+
+    assert main(["board", "fp16.add", "-o", str(tmp_path / "o"), "--baud", "5000000"]) == 2
+    assert capsys.readouterr().err == ("spikefp: error: 5000000 baud cannot be made from a 12 MHz clock (nearest: "
+                                       "6000000 baud, at least 4 cycles per bit)\n")
+    assert main(["board", "fp16.add", "-o", str(tmp_path / "o"), "--pipeline", "99"]) == 2
+    assert "--pipeline 99 is more than fp16.add's depth" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow            # Yosys maps fp32.mul's 2,064 neurons to ~7,000 LUT4 in ~3.5 minutes
+def test_board_command_unit_too_large(tmp_path, capsys):
+    from spikefp.cli import main
+
+    assert main(["board", "fp32.mul", "-o", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spikefp: error: fp32.mul does not fit the icebreaker's ice40-up5k: ")
+    assert err.count("\n") == 1 and err.endswith("with the UART, 5,280 logic cells\n")
+    assert not (tmp_path / "o").exists()
