@@ -40,13 +40,12 @@ from ..hdl.progress import phase
 from .boards import Pinout
 from .devices import device as get_device
 from .flow import FlowError, pack, place_and_route, synthesize
-from .host import Frame
+from .host import TIMEOUT_BYTES, Frame
 from .uart import UARTReceiver, UARTTransmitter
 
 __all__ = ["SETTLE", "TIMEOUT_BYTES", "UnitOverUart", "BoardTop", "Design", "design", "BoardBuild", "build"]
 
 SETTLE = 4               # cycles between a request's last byte (plus the unit's latency) and reading the unit
-TIMEOUT_BYTES = 100      # a request unfinished this many byte times (8.7 ms at 115200 baud) is dropped
 
 
 class UnitOverUart(wiring.Component):

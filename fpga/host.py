@@ -4,9 +4,8 @@ The protocol (`Frame`): the host sends one request, the value of every input por
 unit's netlist in port order (``a``, ``b``, ..., then ``rm`` for a dynamic unit), each in
 ceil(width / 8) bytes, most significant byte first; the board answers with every output
 port (``y``, then ``flags``) the same way. One request at a time: send the next after the
-answer. A request left unfinished for `spikefp.fpga.board.TIMEOUT_BYTES` byte times is
-discarded by the board, so after a lost byte the host waits that long and starts afresh
-(`Board.resync`).
+answer. A request left unfinished for `TIMEOUT_BYTES` byte times is discarded by the board,
+so after a lost byte the host waits that long and starts afresh (`Board.resync`).
 
 `Board` drives any byte stream with ``read(n)`` and ``write(data)``: a serial port opened
 with `open_serial` (the standard library's ``termios``; no pyserial needed), or a test's
@@ -42,7 +41,9 @@ import numpy as np
 
 from ..generators.fpformat import rm_code
 
-__all__ = ["Frame", "Board", "BoardTimeout", "open_serial"]
+__all__ = ["TIMEOUT_BYTES", "Frame", "Board", "BoardTimeout", "open_serial"]
+
+TIMEOUT_BYTES = 100      # the board drops a request unfinished this long (8.7 ms at 115200 baud)
 
 
 def _bytes(width: int) -> int:
@@ -145,7 +146,6 @@ class Board:
     def resync(self) -> None:
         """Let the board drop a half-received request (it waits `TIMEOUT_BYTES` byte times),
         and throw away whatever half answer arrived."""
-        from .board import TIMEOUT_BYTES
         time.sleep(2 * TIMEOUT_BYTES * 10 / self.baud)
         while self._read(64):
             pass
