@@ -51,7 +51,7 @@ SETTLE = 4               # cycles between a request's last byte (plus the unit's
 class UnitOverUart(wiring.Component):
     """The unit behind a UART: ``rx`` in, ``tx`` out (the module docstring has the protocol)."""
 
-    def __init__(self, unit, divisor: int, pipeline: int = 0, backend: str = "netlist",
+    def __init__(self, unit, divisor: int, pipeline: int = 0, backend: str = "lut",
                  timeout_bytes: int = TIMEOUT_BYTES):
         self.unit, self.divisor, self.pipeline, self.backend = unit, divisor, pipeline, backend
         self.timeout = timeout_bytes * 10 * divisor
@@ -147,7 +147,7 @@ class Design(NamedTuple):
     divisor: int
 
 
-def design(unit, divisor: int, pipeline: int = 0, backend: str = "netlist",
+def design(unit, divisor: int, pipeline: int = 0, backend: str = "lut",
            timeout_bytes: int = TIMEOUT_BYTES) -> Design:
     """The unit behind a UART as Verilog: the top (``<module>_board``) and the unit's module."""
     from amaranth.back import verilog
