@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..hdl import rtl
 from ..hdl.progress import phase
-from .devices import device as get_device
+from .devices import Device, device as get_device
 from .flow import FlowError, place_and_route, synthesize
 
 __all__ = ["SynthReport", "synth", "registered_io_wrapper"]
@@ -111,7 +111,7 @@ def synth(unit, target: str = "ice40-hx8k", pipeline: int = 0, backend: str = "l
           workdir=None, freq_mhz: float = 12) -> SynthReport:
     """Synthesize ``unit`` (``backend``'s Verilog, ``pipeline`` stages) for ``target`` and, when it
     fits, place and route it behind registered I/O; see the module docstring."""
-    dev = get_device(target)
+    dev = target if isinstance(target, Device) else get_device(target)
     if backend not in rtl.BACKENDS:
         raise ValueError(f"unknown Verilog back-end {backend!r}; choose from {', '.join(rtl.BACKENDS)}")
     t0 = time.perf_counter()
@@ -138,6 +138,6 @@ def synth(unit, target: str = "ice40-hx8k", pipeline: int = 0, backend: str = "l
                     raise
                 fits, over = False, [f"nextpnr could not place and route it: {e}"]
     stats = unit.netlist.stats()
-    return SynthReport(unit.name, target, backend, pipeline, stats["neurons"], alone.luts, alone.carries,
+    return SynthReport(unit.name, dev.name, backend, pipeline, stats["neurons"], alone.luts, alone.carries,
                        alone.ffs, alone.brams, alone.dsps, fits, fmax, cells, dev.luts, "; ".join(over),
                        time.perf_counter() - t0)
