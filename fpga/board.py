@@ -1,8 +1,8 @@
 """A unit on an FPGA board behind a UART: the wrapper, the board's top module and its sources.
 
 `UnitOverUart` receives a request over ``rx``, holds it on the unit's input ports, reads the
-unit's output ports ``latency + SETTLE`` clock cycles after the request's last byte and sends
-them back over ``tx``. The protocol is `spikefp.fpga.host.Frame`'s: the host sends every input
+unit's output ports ``SETTLE + 2`` clock cycles (plus the unit's latency) after the request's
+last byte and sends them back over ``tx``. The protocol is `spikefp.fpga.host.Frame`'s: the host sends every input
 port of the netlist in port order (``a``, ``b``, ..., ``rm`` for a dynamic unit), each in
 ceil(width / 8) bytes, most significant byte first; the board answers with every output port
 (``y`` then ``flags``) the same way; 8N1 at ``divisor`` clock cycles per bit; one request at
@@ -13,9 +13,10 @@ The unit is an `amaranth.hdl.Instance` of the module `spikefp.hdl.rtl.generate` 
 Verilog is one of the design's sources), so the bitstream holds exactly the Verilog that
 `spikefp gen` writes, in whichever back-end style is asked for.
 
-The unit's inputs change only when a request arrives and its outputs are read only SETTLE
-(>= 1) cycles after the last byte: the unit's combinational paths are multicycle paths, so the
-single-cycle Fmax nextpnr reports for them is a lower bound on the usable clock.
+The unit's inputs change only when a request's bytes arrive, and its outputs are read only
+``SETTLE + 2`` cycles after the last: without pipeline stages the unit's paths are multicycle
+paths, which nextpnr times as one cycle, so its Fmax understates the usable clock ``SETTLE + 2``
+times (`spikefp board` says so when the figure is below the board's clock).
 
 >>> import spikefp
 >>> d = design(spikefp.unit("fp8e5m2.add"), divisor=104)
@@ -45,7 +46,7 @@ from .uart import UARTReceiver, UARTTransmitter
 
 __all__ = ["SETTLE", "TIMEOUT_BYTES", "UnitOverUart", "BoardTop", "Design", "design", "BoardBuild", "build"]
 
-SETTLE = 4               # cycles between a request's last byte (plus the unit's latency) and reading the unit
+SETTLE = 4               # wait cycles (plus the unit's latency) before the unit's outputs are read
 
 
 class UnitOverUart(wiring.Component):
