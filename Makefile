@@ -3,10 +3,10 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 PIP   := $(PY) -m pip
-# Debian tools the project drives (Verilog simulation, synthesis, place-and-route, the
-# C compiler of the exact engine's native back-end, and ccache for Verilator rebuilds).
-APT_TOOLS    := iverilog yosys nextpnr-ice40 gcc ccache
-APT_PACKAGES := iverilog yosys nextpnr-ice40 gcc ccache
+# Debian tools the project drives (Verilog simulation, synthesis, place-and-route, iCE40
+# bitstreams (icepack), the C compiler of the exact engine's native back-end, ccache).
+APT_TOOLS    := iverilog yosys nextpnr-ice40 icepack gcc ccache
+APT_PACKAGES := iverilog yosys nextpnr-ice40 fpga-icestorm gcc ccache
 STAMP_APT := $(VENV)/.apt-stamp
 STAMP_PIP := $(VENV)/.pip-stamp
 # A local wheel directory (if the machine has one) lets pip find torch without a download.

@@ -9,6 +9,7 @@
     spikefp verify UNIT                cocotb regression of one unit's RTL (--engine, --vectors)
     spikefp regress ...                the RTL regression (`spikefp regress --help`)
     spikefp synth UNIT...              iCE40 LUT4/carry/FF/RAM/DSP counts, fit and Fmax (Yosys, nextpnr)
+    spikefp board UNIT -o DIR          the unit behind a UART on an FPGA board: Verilog, pins, bitstream
     spikefp robustness UNIT            unit and gate error rates under neuron dynamics, measured and predicted
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
@@ -285,6 +286,33 @@ def cmd_synth(args) -> int:
     return 0 if all(r.fits for r in reports) else 1
 
 
+def cmd_board(args) -> int:
+    from .fpga.board import SETTLE, build
+    from .fpga.boards import get_board
+    from .verify.tools import ToolError
+    _check_output_dir(args.output, "-o")
+    u = _unit(args)
+    _check_pipeline(u, args.pipeline)
+    try:
+        b = build(u, get_board(args.board), args.output, args.baud, args.pipeline, args.backend)
+    except (ValueError, ToolError) as e:
+        raise CLIError(str(e)) from None
+    print(b)
+    if b.fmax_mhz is not None and b.fmax_mhz < b.clock_mhz:
+        if args.pipeline == 0 and (SETTLE + 2) * b.fmax_mhz >= b.clock_mhz:
+            # The slow paths run through the unit, whose inputs are held SETTLE + 2 cycles before
+            # its outputs are read (spikefp.fpga.board): multicycle paths nextpnr times as one cycle.
+            print(f"spikefp: note: Fmax {b.fmax_mhz:.1f} MHz is below the {b.clock_mhz:g} MHz clock on the unit's "
+                  f"paths, which the wrapper gives {SETTLE + 2} cycles; --pipeline N meets it in one cycle",
+                  file=sys.stderr)
+        else:
+            print(f"spikefp: warning: Fmax {b.fmax_mhz:.1f} MHz is below the {b.clock_mhz:g} MHz clock: results "
+                  f"may be wrong; try more --pipeline stages", file=sys.stderr)
+    for f in b.files:
+        print(f)
+    return 0
+
+
 def cmd_regress(args) -> int:
     from .verify import regress
     try:
@@ -533,6 +561,17 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--json", action="store_true", help="JSON with keys luts carries ffs brams dsps fmax_mhz fits "
                     "device placed_cells luts_per_neuron ... (a list when several units are given)")
     sy.set_defaults(func=cmd_synth)
+    bd = command("board", help="the unit behind a UART on an FPGA board: Verilog, pin constraints, bitstream "
+                 "(Yosys, nextpnr, icepack)")
+    unit_args(bd)
+    bd.add_argument("--board", default="icebreaker", choices=("icebreaker",), help="board (default icebreaker: "
+                    "iCE40 UP5K, 12 MHz, UART on the FTDI's second channel)")
+    bd.add_argument("--baud", type=_count, default=115_200, help="UART baud rate (default 115200)")
+    bd.add_argument("--pipeline", type=_stages, default=0, help="register stages (0 up to the unit's depth)")
+    bd.add_argument("--backend", choices=("lut", "netlist", "amaranth"), default="lut",
+                    help="Verilog writer of the unit (default lut)")
+    bd.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    bd.set_defaults(func=cmd_board)
     from .verify.regress import add_arguments as regress_arguments
     rg = command("regress", help="the RTL regression over operations, formats, modes and simulators")
     regress_arguments(rg)

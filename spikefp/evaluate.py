@@ -75,13 +75,17 @@ def parse_lines(unit, lines) -> dict[str, np.ndarray]:
     return {name: np.array(c, dtype=np.uint64) for name, c in zip(unit.operands, cols)}
 
 
-def evaluate_lines(unit, infile, outfile, rm: str | None = None, engine: str = "pysim") -> None:
-    """Evaluate every line of ``infile`` and write the results to ``outfile``."""
+def evaluate_lines(unit, infile, outfile, rm: str | None = None, engine="pysim") -> None:
+    """Evaluate every line of ``infile`` and write the results to ``outfile``.
+
+    ``engine`` is a name, or an object with a compiled netlist's ``run(**ports)`` (e.g. a
+    `spikefp.fpga.host.Board`).
+    """
     ops = parse_lines(unit, infile)
     n = len(ops[unit.operands[0]])
-    if engine not in ("pysim", "icarus", "verilator"):
+    if not hasattr(engine, "run") and engine not in ("pysim", "icarus", "verilator"):
         raise EvalError(f"unknown engine {engine!r}")
-    sim = pysim.compile(unit.netlist) if engine == "pysim" else None
+    sim = engine if hasattr(engine, "run") else pysim.compile(unit.netlist) if engine == "pysim" else None
     hexw, yhexw = -(-unit.operand_bits // 4), -(-unit.result_bits // 4)
     fmt = " ".join([f"{{:0{hexw}X}}"] * len(unit.operands) + [f"{{:0{yhexw}X}}"]) + " {:02X}\n"
     with phase(f"{unit.name} on {engine}", total=n, unit=" vectors") as bar:
