@@ -78,6 +78,7 @@ bench: install
 	$(PY) benchmarks/rtl_throughput.py
 	$(PY) benchmarks/engines.py
 	$(PY) benchmarks/robustness.py
+	$(PY) benchmarks/fpga_units.py
 	$(PY) benchmarks/neuro_map.py
 	$(PY) benchmarks/norms_accuracy.py
 	$(PY) benchmarks/transformer_block.py

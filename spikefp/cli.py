@@ -325,11 +325,23 @@ def cmd_eval(args) -> int:
     import subprocess
 
     from .evaluate import EvalError, evaluate_lines
+    if (args.engine == "board") != (args.port is not None):
+        raise CLIError("--engine board needs --port DEVICE (the board's serial port), and --port needs --engine board")
     u = _unit(args)
+    engine = args.engine
+    if engine == "board":               # a board programmed by `spikefp board` with this unit
+        from .fpga.host import Board, BoardTimeout, open_serial
+        import termios
+        try:
+            engine = Board(open_serial(args.port, args.baud), u, args.baud)
+        except (ValueError, termios.error) as e:
+            raise CLIError(f"--port {_excerpt(args.port, 60)}: {e.args[-1] if e.args else e}") from None
     try:
-        evaluate_lines(u, sys.stdin, sys.stdout, rm=args.rm, engine=args.engine)
+        evaluate_lines(u, sys.stdin, sys.stdout, rm=args.rm, engine=engine)
     except EvalError as e:
         raise CLIError(str(e)) from None
+    except BoardTimeout as e:
+        raise CLIError(f"board on {args.port}: {e}") from None
     except UnicodeDecodeError as e:
         raise CLIError(f"stdin is not text (byte {e.start}: {e.reason}); eval reads ASCII hex lines") from None
     except (RuntimeError, subprocess.CalledProcessError, SystemExit) as e:
@@ -535,8 +547,11 @@ def build_parser() -> argparse.ArgumentParser:
     mp.set_defaults(func=cmd_map)
     ev = command("eval", help="evaluate TestFloat-style hex lines from stdin")
     unit_args(ev)
-    ev.add_argument("--engine", default="pysim", choices=["pysim", "icarus", "verilator"],
-                    help="exact engine (default) or RTL simulation through cocotb")
+    ev.add_argument("--engine", default="pysim", choices=["pysim", "icarus", "verilator", "board"],
+                    help="exact engine (default), RTL simulation through cocotb, or an FPGA board over its "
+                         "serial port (programmed by `spikefp board`; with --port)")
+    ev.add_argument("--port", metavar="DEVICE", help="the board's serial port, e.g. /dev/ttyUSB1 (--engine board)")
+    ev.add_argument("--baud", type=int, default=115_200, help="the board's UART rate (default 115200)")
     ev.set_defaults(func=cmd_eval)
     vf = command("verify", help="cocotb regression of one unit's RTL against the reference and the exact engine")
     unit_args(vf)

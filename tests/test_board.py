@@ -257,3 +257,31 @@ def test_board_command_unit_too_large(tmp_path, capsys):
     assert err.startswith("spikefp: error: fp32.mul does not fit the icebreaker's ice40-up5k: ")
     assert err.count("\n") == 1 and err.endswith("with the UART, 5,280 logic cells\n")
     assert not (tmp_path / "o").exists()
+
+
+def test_eval_on_a_board_through_the_cli(monkeypatch, capsys):
+    """`spikefp eval --engine board --port DEV`: the same lines as the exact engine, from a board."""
+    import io
+    import threading
+
+    import spikefp
+    from spikefp.cli import main
+
+    board_end, host_end = os.openpty()
+    t = threading.Thread(target=_fake_board, args=(board_end, spikefp.unit("fp16.add"), 2), daemon=True)
+    t.start()
+    lines = "3C00 4000\n7C00 FC00\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    assert main(["eval", "fp16.add", "--engine", "board", "--port", os.ttyname(host_end)]) == 0
+    got = capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    assert main(["eval", "fp16.add"]) == 0
+    assert got == capsys.readouterr().out == "3C00 4000 4200 00\n7C00 FC00 7E00 10\n"
+    t.join(5)
+    os.close(host_end)
+    os.close(board_end)
+    assert main(["eval", "fp16.add", "--engine", "board"]) == 2                     # no --port
+    assert main(["eval", "fp16.add", "--engine", "board", "--port", "/dev/null"]) == 2   # not a tty
+    assert main(["eval", "fp16.add", "--port", "/dev/ttyUSB9"]) == 2                # --port without board
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(e.startswith("spikefp: error:") for e in err), err
