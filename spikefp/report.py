@@ -348,7 +348,7 @@ def plot(report: Report, folder: str) -> list[str]:
                 ax.set_yscale("log")
                 ax.set_ylim(bottom=10 ** math.floor(math.log10(min(ys))))
             ax.grid(axis="y", which="major", alpha=0.3)
-        axes[0][0].legend(fontsize=8)
+        axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))   # beside: hides no bar
         fig.suptitle(f"spikefp {report.meta['spikefp_version']} ({report.meta['git'][:12]}), "
                      f"{report.meta['rounding']}, profile {report.meta['profile']}", fontsize=9)
         fig.tight_layout()
