@@ -3,10 +3,11 @@
 ``generate(unit, pipeline, backend)`` returns the Verilog text and the manifest (module,
 ports, latency, stats, generator parameters, spikefp version, content hashes); ``write(unit,
 dir, pipeline, backend)`` writes ``DIR/<module>.v`` and ``DIR/<module>.json`` atomically.
-The same parameters give byte-identical files. Two back-ends write the same circuit:
+The same parameters give byte-identical files. Three back-ends write the same circuit:
 ``netlist`` (default; `spikefp.hdl.verilog`, one levelized statement per neuron, fast to
-simulate) and ``amaranth`` (`NetlistComponent` through Amaranth's Yosys back-end); a test
-proves them equivalent. Tool drivers (Verilator lint, Yosys proofs) are in
+simulate), ``lut`` (the same writer with each neuron as its decision diagram: small after FPGA
+synthesis, `spikefp synth`'s default) and ``amaranth`` (`NetlistComponent` through Amaranth's
+Yosys back-end); tests prove them equivalent. Tool drivers (Verilator lint, Yosys proofs) are in
 `spikefp.verify.tools`.
 
 >>> import spikefp
@@ -29,7 +30,7 @@ from .verilog import to_verilog
 
 __all__ = ["BACKENDS", "module_name", "generate", "write", "version"]
 
-BACKENDS = ("netlist", "amaranth")
+BACKENDS = ("netlist", "lut", "amaranth")
 
 
 def module_name(unit, pipeline: int = 0) -> str:
@@ -49,7 +50,7 @@ def generate(unit, pipeline: int = 0, backend: str = "netlist") -> tuple[str, di
         with phase(f"Amaranth to Verilog {name}"):
             text = verilog.convert(NetlistComponent(nl, pipeline), name=name, emit_src=False)
     else:
-        text = to_verilog(nl, name, pipeline)
+        text = to_verilog(nl, name, pipeline, style="lut" if backend == "lut" else "sum")
     ports = ([{"name": "clk", "width": 1, "direction": "input"},
               {"name": "rst", "width": 1, "direction": "input"}] if pipeline else [])
     ports += [{"name": k, "width": w, "direction": "input"} for k, w in nl.inputs.items()]

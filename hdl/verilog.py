@@ -20,10 +20,13 @@ a test proves the two equivalent with Yosys (tests/test_rtl.py).
 
 from __future__ import annotations
 
+from .bdd import threshold_bdd
 from .elaborate import stage_of_levels
 from .netlist import Netlist
 
-__all__ = ["to_verilog", "neuron_expression"]
+__all__ = ["STYLES", "to_verilog", "neuron_expression", "neuron_muxes"]
+
+STYLES = ("sum", "lut")
 
 
 def neuron_expression(inputs, weights, threshold: int, ref) -> str:
@@ -62,10 +65,45 @@ def neuron_expression(inputs, weights, threshold: int, ref) -> str:
     return f"({' + '.join(terms)}) >= {theta}"
 
 
-def to_verilog(netlist: Netlist, name: str, pipeline: int = 0) -> str:
-    """The Verilog module ``name`` for ``netlist`` with ``pipeline`` register stages."""
+def neuron_muxes(inputs, weights, threshold: int, ref, name: str) -> list[tuple[str, str]]:
+    """The neuron as (signal, expression) assignments in order, the last one assigning ``name``:
+    one expression when it is a constant, AND or OR, else its decision diagram's muxes.
+
+    >>> neuron_muxes([2, 3], [1, 1], 2, "x{}".format, "n9")
+    [('n9', 'x2 & x3')]
+    >>> for signal, expr in neuron_muxes([2, 3, 4], [2, 1, -1], 2, "x{}".format, "n9"):
+    ...     print(signal, "=", expr)                 # 2*x2 + x3 - x4 >= 2: x2 & (x3 | ~x4)
+    n9_m0 = x4 ? 1'b0 : 1'b1
+    n9_m1 = x3 ? 1'b1 : n9_m0
+    n9 = x2 ? n9_m1 : 1'b0
+    """
+    simple = neuron_expression(inputs, weights, threshold, ref)
+    if " >= " not in simple:
+        return [(name, simple)]
+    # As in neuron_expression: w*x with w < 0 is |w|*(~x) - |w|; the diagram tests x itself.
+    live = [(x, w) for x, w in zip(inputs, weights) if w]
+    live.sort(key=lambda xw: -abs(xw[1]))            # heaviest first: a small diagram
+    theta = threshold + sum(max(-w, 0) for _, w in live)
+    bdd = threshold_bdd([abs(w) for _, w in live], theta)
+
+    def sig(k) -> str:
+        return "1'b1" if k == "T" else "1'b0" if k == "F" else f"{name}_m{k}"
+
+    out = []
+    for k, node in enumerate(bdd.nodes):
+        x, w = live[node.var]
+        hi, lo = (node.hi, node.lo) if w > 0 else (node.lo, node.hi)   # a negative weight tests ~x
+        out.append((name if k == len(bdd.nodes) - 1 else sig(k), f"{ref(x)} ? {sig(hi)} : {sig(lo)}"))
+    return out
+
+
+def to_verilog(netlist: Netlist, name: str, pipeline: int = 0, style: str = "sum") -> str:
+    """The Verilog module ``name`` for ``netlist`` with ``pipeline`` register stages, in
+    ``style`` ``sum`` (fast to simulate) or ``lut`` (small after FPGA synthesis)."""
     if pipeline < 0:
         raise ValueError(f"pipeline must be >= 0, got {pipeline}")
+    if style not in STYLES:
+        raise ValueError(f"unknown Verilog style {style!r}; choose from {', '.join(STYLES)}")
     nl = netlist
     nl.validate()
     levels = nl.levels
@@ -87,12 +125,17 @@ def to_verilog(netlist: Netlist, name: str, pipeline: int = 0) -> str:
             regs.setdefault((i, k), f"n{i}_d{k}")
         return regs[(i, flops)]
 
-    body = []
+    body, muxes = [], []
     for k, neu in enumerate(nl.neurons):
         i = nl.first_neuron + k
         here = node_stage(i) if pipeline else 0
         ref = (lambda x, here=here: at(x, here - max(node_stage(x), 1))) if pipeline else names.__getitem__
-        body.append(f"    n{i} = {neuron_expression(neu.inputs, neu.weights, neu.threshold, ref)};")
+        if style == "lut":
+            steps = neuron_muxes(neu.inputs, neu.weights, neu.threshold, ref, f"n{i}")
+            muxes += [signal for signal, _ in steps[:-1]]
+            body += [f"    {signal} = {expr};" for signal, expr in steps]
+        else:
+            body.append(f"    n{i} = {neuron_expression(neu.inputs, neu.weights, neu.threshold, ref)};")
     outs = []
     for port, bits in nl.outputs.items():
         srcs = [at(i, pipeline + 1 - max(node_stage(i), 1)) if pipeline else names[i] for i in bits]
@@ -112,6 +155,7 @@ def to_verilog(netlist: Netlist, name: str, pipeline: int = 0) -> str:
     lines += [f"  input wire [{w - 1}:0] {p}{public};" for p, w in nl.inputs.items()]
     lines += [f"  output wire [{len(b) - 1}:0] {p}{public};" for p, b in nl.outputs.items()]
     lines += [f"  reg n{nl.first_neuron + k};" for k in range(len(nl.neurons))]
+    lines += [f"  reg {m};" for m in muxes]
     chain = sorted(regs.items())
     lines += [f"  reg {r} = 1'b0;" for _, r in chain]
     lines += ["  always @* begin"] + body + ["  end"]

@@ -8,6 +8,7 @@
     spikefp map UNIT --target T        place a unit on Loihi-style cores: cores, latency, energy
     spikefp verify UNIT                cocotb regression of one unit's RTL (--engine, --vectors)
     spikefp regress ...                the RTL regression (`spikefp regress --help`)
+    spikefp synth UNIT...              iCE40 LUT4/carry/FF/RAM/DSP counts, fit and Fmax (Yosys, nextpnr)
     spikefp report [UNIT...]           a paper's table (--format md|csv|latex|json, --plot DIR, --energy, --fpga)
     spikefp robustness UNIT            unit and gate error rates under neuron dynamics, measured and predicted
     spikefp demo                       build, simulate and check the gate library and integer blocks
@@ -42,7 +43,7 @@ __all__ = ["main", "EXIT_STATUS"]
 
 EXIT_STATUS = """exit status:
   0    done, and every check passed
-  1    a check found mismatches
+  1    a check found mismatches (or, for synth, a unit does not fit the device)
   2    bad input or usage: one line `spikefp: error: ...` on stderr
   130  interrupted (Ctrl-C)
   141  the reader of stdout went away (e.g. `| head`): stops quietly
@@ -250,7 +251,7 @@ def cmd_verify(args) -> int:
     print(f"{u.name} ({u.mode}), pipeline {args.pipeline}, {args.engine}: "
           f"{n:,} vectors ({kind}); building and simulating...", file=sys.stderr, flush=True)
     try:
-        r = rtl_sim.run(u, args.engine, v, pipeline=args.pipeline)
+        r = rtl_sim.run(u, args.engine, v, pipeline=args.pipeline, backend=args.backend)
     except (ValueError, rtl_sim.ToolMissing) as e:
         raise CLIError(str(e)) from None
     except (RuntimeError, subprocess.CalledProcessError, SystemExit) as e:
@@ -258,6 +259,31 @@ def cmd_verify(args) -> int:
     print(r)
     print(f"JUnit XML: {r.results_xml}")
     return 0 if r.mismatches == 0 else 1
+
+
+def cmd_synth(args) -> int:
+    from .fpga.synth import synth
+    from .verify.tools import ToolError
+    if not 0 < args.freq <= 1000:
+        raise CLIError(f"--freq {args.freq:g}: a clock in MHz, above 0 and at most 1000")
+    units = [_unit(args, name) for name in args.unit]
+    for u in units:
+        _check_pipeline(u, args.pipeline)
+    reports = []
+    for u in units:
+        try:
+            r = synth(u, args.target, args.pipeline, args.backend, freq_mhz=args.freq)
+        except (ValueError, ToolError) as e:
+            raise CLIError(str(e)) from None
+        reports.append(r)
+        if not args.json:
+            print(r, flush=True)
+        elif not r.fits:
+            print(f"{u.name} does not fit {args.target}: {r.reason}", file=sys.stderr)
+    if args.json:
+        rows = [r.as_dict() for r in reports]
+        print(json.dumps(rows[0] if len(rows) == 1 else rows, sort_keys=True))
+    return 0 if all(r.fits for r in reports) else 1
 
 
 def cmd_regress(args) -> int:
@@ -493,8 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
     unit_args(gn)
     gn.add_argument("--pipeline", type=_stages, default=0, help="register stages (latency in cycles, 0 up to "
                     "the unit's depth; default 0)")
-    gn.add_argument("--backend", choices=("netlist", "amaranth"), default="netlist",
-                    help="Verilog writer: netlist (default; one statement per neuron, fastest to simulate) "
+    gn.add_argument("--backend", choices=("netlist", "lut", "amaranth"), default="netlist",
+                    help="Verilog writer: netlist (default; one statement per neuron, fastest to simulate), "
+                         "lut (each neuron as its decision diagram: small after FPGA synthesis) "
                          "or amaranth (the Amaranth component through Yosys); proved equivalent")
     gn.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     gn.set_defaults(func=cmd_gen)
@@ -528,7 +555,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "most 2^16 operand tuples, e.g. fp8 div or fp16 sqrt: N >= their number runs them all)")
     vf.add_argument("--pipeline", type=_stages, default=0, help="register stages (0 up to the unit's depth)")
     vf.add_argument("--seed", type=_seed, default=0)
+    vf.add_argument("--backend", choices=("netlist", "lut", "amaranth"), default="netlist",
+                    help="Verilog writer under test (as in spikefp gen; default netlist)")
     vf.set_defaults(func=cmd_verify)
+    sy = command("synth", help="iCE40 synthesis (Yosys) and place-and-route (nextpnr): cells, fit, Fmax")
+    unit_args(sy, nargs="+")
+    sy.add_argument("--target", default="ice40-hx8k", choices=("ice40-up5k", "ice40-hx8k"),
+                    help="device (default ice40-hx8k)")
+    sy.add_argument("--pipeline", type=_stages, default=0, help="register stages (0 up to the unit's depth)")
+    sy.add_argument("--backend", choices=("lut", "netlist", "amaranth"), default="lut",
+                    help="Verilog writer (default lut: each neuron as its decision diagram)")
+    sy.add_argument("--freq", type=float, default=12.0, help="target clock for placement in MHz (default 12, "
+                    "the boards' oscillator); the achieved Fmax is reported either way")
+    sy.add_argument("--json", action="store_true", help="JSON with keys luts carries ffs brams dsps fmax_mhz fits "
+                    "device placed_cells luts_per_neuron ... (a list when several units are given)")
+    sy.set_defaults(func=cmd_synth)
     from .verify.regress import add_arguments as regress_arguments
     rg = command("regress", help="the RTL regression over operations, formats, modes and simulators")
     regress_arguments(rg)

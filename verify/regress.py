@@ -4,7 +4,7 @@ on Icarus and Verilator, each run checked against the IEEE reference and the exa
     spikefp regress [--engines icarus verilator] [--formats ...] [--ops ...]
                     [--conversions] [--modes rne dynamic] [--vectors 20000]
                     [--vectors-pipelined 2000] [--pipeline 3] [--jobs 2]
-                    [--no-exhaustive] [--junit build/regress.xml]
+                    [--no-exhaustive] [--backend netlist|lut] [--junit build/regress.xml]
 
 Every unit runs the cocotb testbench on each simulator: ``--vectors`` boundary-weighted and random
 vectors (plus the special values) combinational, or every operand tuple where there are at
@@ -57,6 +57,7 @@ class Run:
     sim: str
     driver: str          # "cocotb" or "c++" (exhaustive through the Verilator harness)
     n: int               # vectors beyond the specials (cocotb runs)
+    backend: str = "netlist"   # the Verilog writer (spikefp.hdl.rtl.BACKENDS)
 
     def unit(self):
         return unit(f"{self.fmt}.{self.op}", dynamic=self.dynamic)
@@ -96,16 +97,16 @@ def unit_names(formats, ops, conversions: bool = False) -> list[tuple[str, str]]
 
 
 def plan(formats, ops, sims, pipeline: int, n: int, n_pipelined: int, exhaustive: bool = True,
-         modes=("rne", "dynamic"), conversions: bool = False) -> list[Run]:
+         modes=("rne", "dynamic"), conversions: bool = False, backend: str = "netlist") -> list[Run]:
     runs = []
     for fmt, op in unit_names(formats, ops, conversions):
         u = unit(f"{fmt}.{op}")
         for dynamic in [m == "dynamic" for m in modes if u.rounds or m == "rne"]:
             for p in ((0, pipeline) if pipeline else (0,)):
                 for sim in sims:
-                    runs.append(Run(fmt, op, dynamic, p, sim, "cocotb", n if p == 0 else n_pipelined))
+                    runs.append(Run(fmt, op, dynamic, p, sim, "cocotb", n if p == 0 else n_pipelined, backend))
             if exhaustive and "verilator" in sims and u.operand_bits * u.arity <= 24:
-                runs.append(Run(fmt, op, dynamic, 0, "verilator", "c++", 0))
+                runs.append(Run(fmt, op, dynamic, 0, "verilator", "c++", 0, backend))
     return runs
 
 
@@ -133,14 +134,14 @@ def _first_mismatch(u, ops, rm, which, y, f, ey, ef) -> str:
             f"RTL gave y={int(y[i]):0{yhexw}x} flags={int(f[i]):02x}")
 
 
-def _run_exhaustive(u) -> tuple[int, int, str]:
+def _run_exhaustive(u, backend: str = "netlist") -> tuple[int, int, str]:
     from .. import pysim
     from . import check, verilator_harness
     engine = pysim.compile(u.netlist)
     total = bad = 0
     message = ""
     for ops, rm in _exhaustive_chunks(u):
-        y, f = verilator_harness.run(u, ops, rm)
+        y, f = verilator_harness.run(u, ops, rm, backend=backend)
         ey, ef = check.expected(u, ops, rm)
         eng = engine.run(**ops, **({"rm": rm} if rm is not None else {}))
         for which, ry, rf in (("ref", ey, ef), ("eng", eng["y"], eng["flags"])):
@@ -158,14 +159,14 @@ def execute(r: Run) -> tuple[Run, int, int, float, str]:
     try:
         u = r.unit()
         if r.driver == "c++":
-            n, bad, msg = _run_exhaustive(u)
+            n, bad, msg = _run_exhaustive(u, r.backend)
         else:
             if u.operand_bits * u.arity <= 16 and r.pipeline == 0:
                 v = vectors.exhaustive_for(u)
             else:
                 v = vectors.for_unit(u, r.n, seed=zlib.crc32(f"{r.fmt}.{r.op}".encode()) % 997)
             rm = np.arange(len(v[u.operands[0]])) % 8 if r.dynamic else None
-            rep = rtl_sim.run(u, r.sim, v, rm, pipeline=r.pipeline)
+            rep = rtl_sim.run(u, r.sim, v, rm, pipeline=r.pipeline, backend=r.backend)
             n, bad, msg = rep.vectors, rep.mismatches, (rep.message if rep.mismatches else "")
     except Exception as e:     # a broken build or simulator is a failed run, not a crashed regression
         return r, 0, -1, time.perf_counter() - t, f"{type(e).__name__}: {e}"
@@ -189,6 +190,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--pipeline", type=int, default=3, help="register stages of the pipelined runs (0: none)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")
     ap.add_argument("--no-exhaustive", action="store_true", help="skip the exhaustive 8-bit Verilator runs")
+    ap.add_argument("--backend", default="netlist", choices=("netlist", "lut"),
+                    help="Verilog writer under test (default netlist; lut: the FPGA style of spikefp synth)")
     ap.add_argument("--junit", default=os.path.join("build", "regress.xml"), help="JUnit XML report")
 
 
@@ -197,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
     if args.pipeline < 0 or args.vectors < 1 or args.vectors_pipelined < 1 or args.jobs < 1:
         raise ValueError("--vectors, --vectors-pipelined and --jobs must be positive, --pipeline non-negative")
     runs = plan(args.formats, args.ops, args.engines, args.pipeline, args.vectors, args.vectors_pipelined,
-                not args.no_exhaustive, args.modes, args.conversions)
+                not args.no_exhaustive, args.modes, args.conversions, args.backend)
     for sim in args.engines:
         rtl_sim.setup_simulator(sim)       # fail loudly before any work if a simulator is missing
     print(f"{len(runs)} runs on {args.jobs} worker(s)", flush=True)

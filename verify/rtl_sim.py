@@ -130,8 +130,8 @@ def run(unit, sim: str, ops: dict, rm_codes=None, pipeline: int = 0, expected=No
     t0 = time.perf_counter()
     # The runner asks Verilator for --public-flat-rw (every internal net visible to VPI);
     # the testbench only touches ports, and without it the C++ model is ~40% smaller. The
-    # netlist back-end marks its ports public itself; Amaranth's Verilog needs the flag.
-    build_args = ["-Wno-fatal"] + (["--no-public-flat-rw"] if backend == "netlist" else []) \
+    # netlist and lut back-ends mark their ports public themselves; Amaranth's Verilog needs the flag.
+    build_args = ["-Wno-fatal"] + (["--no-public-flat-rw"] if backend != "amaranth" else []) \
         if sim == "verilator" else []
     log = build / "build.log"
     try:

@@ -1,4 +1,5 @@
-"""Drivers for the external tools: Verilator, Icarus Verilog and Yosys, one small class each.
+"""Drivers for the external tools: Verilator, Icarus Verilog, Yosys, nextpnr-ice40 and icepack,
+one small class each.
 
 In the style of cocotb's `cocotb_tools.runner`: a tool object finds its executable and holds
 the environment it runs in (``env``), and passes that environment to every subprocess it
@@ -12,7 +13,7 @@ A missing tool raises `ToolMissing` (saying how to install it); a failed build r
 compiler's complaint and where the full log is. Both are `ToolError`.
 
 >>> TOOLS
-('verilator', 'icarus', 'yosys')
+('verilator', 'icarus', 'yosys', 'nextpnr-ice40', 'icepack')
 >>> str(BuildError("verilator", "fp16_add_rne", "%Error: x.v:3:1: syntax error\\n...", "/tmp/b/build.log"))
 'verilator build of fp16_add_rne failed: %Error: x.v:3:1: syntax error (log: /tmp/b/build.log)'
 """
@@ -25,9 +26,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["TOOLS", "ToolError", "ToolMissing", "BuildError", "Tool", "Verilator", "Icarus", "Yosys", "get_tool"]
+__all__ = ["TOOLS", "ToolError", "ToolMissing", "BuildError", "Tool", "Verilator", "Icarus", "Yosys", "NextpnrIce40",
+           "Icepack", "get_tool"]
 
-TOOLS = ("verilator", "icarus", "yosys")
+TOOLS = ("verilator", "icarus", "yosys", "nextpnr-ice40", "icepack")
 
 
 class ToolError(RuntimeError):
@@ -182,23 +184,45 @@ class Yosys(Tool):
     executable_name = "yosys"
     install = "run `make install` (Debian package 'yosys')"
 
-    def prove_equivalent(self, gold: str, gate: str, module: str, seq: int = 2) -> tuple[bool, str]:
+    def prove_equivalent(self, gold: str, gate: str, module: str, seq: int = 2,
+                         short: bool = False) -> tuple[bool, str]:
         """Prove two Verilog texts of ``module`` equivalent (``equiv_*`` passes).
 
         Registers are matched by name (both back-ends name them ``n<i>_d<k>``), so pipelined
-        units are proved by induction over those cuts. Returns (proved, Yosys output).
+        units are proved by induction over those cuts. With ``short`` every SAT problem stops
+        at the signals matched by name (the neurons ``n<i>``, which every back-end keeps), so
+        each neuron is proved on its own inputs: seconds where whole output cones of a
+        restructured circuit take hours. Returns (proved, Yosys output).
         """
         with tempfile.TemporaryDirectory() as tmp:
             for role, text in (("gold", gold), ("gate", gate)):
                 Path(tmp, role + ".v").write_text(text.replace(f"module {module}(", f"module {role}(", 1))
             script = (f"read_verilog {tmp}/gold.v; read_verilog {tmp}/gate.v; proc; opt_clean; "
-                      f"equiv_make gold gate equiv; hierarchy -top equiv; equiv_simple -seq {seq}; "
+                      f"equiv_make gold gate equiv; hierarchy -top equiv; "
+                      f"equiv_simple {'-short ' if short else ''}-seq {seq}; "
                       f"equiv_induct -seq {seq}; equiv_status -assert")
             r = self.run(["-q", "-p", script])
         return r.returncode == 0, r.stdout + r.stderr
 
 
-_CLASSES = {"verilator": Verilator, "icarus": Icarus, "yosys": Yosys}
+class NextpnrIce40(Tool):
+    """nextpnr for iCE40 (Debian package ``nextpnr-ice40``): placement, routing and timing."""
+
+    name = "nextpnr-ice40"
+    executable_name = "nextpnr-ice40"
+    install = "run `make install` (Debian package 'nextpnr-ice40')"
+
+
+class Icepack(Tool):
+    """icepack of Project IceStorm (Debian package ``fpga-icestorm``): ASCII bitstream to binary."""
+
+    name = "icepack"
+    executable_name = "icepack"
+    install = "run `make install` (Debian package 'fpga-icestorm')"
+
+
+_CLASSES = {"verilator": Verilator, "icarus": Icarus, "yosys": Yosys, "nextpnr-ice40": NextpnrIce40,
+            "icepack": Icepack}
 _made: dict[str, Tool] = {}
 
 

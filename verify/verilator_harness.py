@@ -87,13 +87,13 @@ int main(int argc, char** argv) {{
 """
 
 
-def _build(unit, pipeline: int, build_root: Path | None) -> Path:
+def _build(unit, pipeline: int, build_root: Path | None, backend: str = "netlist") -> Path:
     """Compile (once per Verilog and harness text) and return the executable."""
     verilator = rtl_sim.setup_simulator("verilator")
     module = rtl.module_name(unit, pipeline)
-    build = (Path(build_root or rtl_sim.default_build_root()) / "verilator-cxx" / module).resolve()
+    build = (Path(build_root or rtl_sim.default_build_root()) / "verilator-cxx" / backend / module).resolve()
     build.mkdir(parents=True, exist_ok=True)
-    text, _ = rtl.generate(unit, pipeline)
+    text, _ = rtl.generate(unit, pipeline, backend)
     inputs = list(unit.operands) + (["rm"] if unit.dynamic else [])
     cpp = harness_source(module, inputs, pipeline)
     exe = build / "obj" / f"V{module}"
@@ -115,9 +115,10 @@ def _build(unit, pipeline: int, build_root: Path | None) -> Path:
 
 
 def run(unit, ops: dict, rm_codes=None, pipeline: int = 0,
-        build_root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(y, flags) of the unit's RTL on ``ops`` (operand arrays; ``rm_codes`` when dynamic)."""
-    exe = _build(unit, pipeline, build_root)
+        build_root: Path | None = None, backend: str = "netlist") -> tuple[np.ndarray, np.ndarray]:
+    """(y, flags) of the unit's RTL (``backend``'s Verilog) on ``ops`` (operand arrays;
+    ``rm_codes`` when dynamic)."""
+    exe = _build(unit, pipeline, build_root, backend)
     cols = [np.asarray(ops[k], dtype=np.uint64) for k in unit.operands]
     n = len(cols[0])
     if unit.dynamic:
