@@ -397,6 +397,7 @@ def cmd_robustness(args) -> int:
 def cmd_report(args) -> int:
     from .hdl.netlist import atomic_write
     from .report import Settings, measure, plot, render, unit_names
+    from .verify.tools import ToolError
     if args.output:
         _check_output_file(args.output, "-o")
     if args.plot:
@@ -408,7 +409,7 @@ def cmd_report(args) -> int:
         get_target(args.target)                 # a bad target fails before any unit is built
         units = [_unit(args, name) for name in unit_names(args.unit, args.formats, args.ops)]
         report = measure(units, settings)
-    except ValueError as e:
+    except (ValueError, ToolError) as e:
         raise CLIError(str(e)) from None
     if report.meta.get("mapping_mismatches"):
         print(f"spikefp: {report.meta['mapping_mismatches']} mismatches in the mappings' checks; "
@@ -616,9 +617,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "loihi1, loihi2 (default) or a target .json file")
     rp.add_argument("--mode", choices=("settle", "wavefront"), default="settle",
                     help="timing mode of the --energy mapping (default settle, as `spikefp map`)")
-    rp.add_argument("--fpga", action="store_true", help="synthesize, place and route every unit (Yosys, "
-                    "nextpnr): LUT4, carry, FF, Fmax")
-    rp.add_argument("--device", default="ice40-hx8k", help="the FPGA of --fpga (default ice40-hx8k)")
+    rp.add_argument("--fpga", action="store_true", help="synthesize, place and route every unit as `spikefp synth` "
+                    "(lut Verilog, pipeline 0): LUT4, carry, FF, Fmax, fits")
+    rp.add_argument("--device", default="ice40-hx8k", choices=("ice40-up5k", "ice40-hx8k"),
+                    help="the FPGA of --fpga (default ice40-hx8k)")
     rp.add_argument("--vectors", type=_count, default=10_000, help="random operations per unit for the spike "
                     "count and the mapping's check (default 10000)")
     rp.add_argument("--seed", type=_seed, default=0, help="seed of the random operations (default 0)")

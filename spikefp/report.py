@@ -175,7 +175,7 @@ def measure(units, settings: Settings = Settings()) -> Report:
                 row["energy_nj"] = summary["energy_nj"]
             if settings.fpga:
                 from .fpga.synth import synth
-                f = synth(u, target=settings.device).as_dict()
+                f = synth(u, target=settings.device, pipeline=0, backend="lut").as_dict()
                 row.update({k: f.get(k) for k in ("luts", "carries", "ffs", "fmax_mhz", "fits")})
             if nexus:
                 a = NEXUS.get(u.name)
@@ -197,7 +197,9 @@ def measure(units, settings: Settings = Settings()) -> Report:
         "loihi": {"target": target.name, "max_weight": target.max_weight, "max_threshold": target.max_threshold},
         "energy": {"model": "spikefp map (spikefp.neuro.mapping): legalized, placed, routed", "target": target.name,
                    "mode": settings.mode} if settings.energy else None,
-        "fpga": {"device": settings.device, "pipeline": 0} if settings.fpga else None,
+        "fpga": {"device": settings.device, "backend": "lut", "pipeline": 0, "flow": "spikefp synth (spikefp.fpga.synth):"
+                 " Yosys synth_ice40 of the unit alone; Fmax from nextpnr-ice40 behind registered I/O"}
+                if settings.fpga else None,
         "nexus": "measured figures of NEXUS (github Brain2nd/NEXUS), spikefp.anchors; synapses estimated"
                  + ("; energy: NEXUS fp32.add under the same model without routing" if settings.energy else "")
                  if nexus else None,
@@ -242,7 +244,8 @@ def _caption(m: dict, math) -> str:
         parts.append(f"energy: {m['energy']['model']} on {m['energy']['target']}, {m['energy']['mode']} mode, "
                      f"same vectors and seed")
     if m["fpga"]:
-        parts.append(f"FPGA: Yosys synth_ice40 + nextpnr on {m['fpga']['device']}, registered I/O")
+        parts.append(f"FPGA: {m['fpga']['flow']}, {m['fpga']['device']}, {m['fpga']['backend']} Verilog, "
+                     f"pipeline {m['fpga']['pipeline']}")
     if m["nexus"]:
         parts.append(f"NEXUS: {m['nexus']}")
     return "; ".join(parts) + "."
@@ -313,8 +316,8 @@ def _json(r: Report) -> str:
 # -- plots ---------------------------------------------------------------------------------------
 
 def plot(report: Report, folder: str) -> list[str]:
-    """Grouped bar charts in ``folder``: ``report_neurons_depth`` and, with energy,
-    ``report_energy``, each as .png and .pdf (each file written whole); returns the paths."""
+    """Grouped bar charts in ``folder``: ``report_neurons_depth``, with energy ``report_energy``,
+    with FPGA figures ``report_fpga``, each as .png and .pdf (each file written whole); returns the paths."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -325,6 +328,9 @@ def plot(report: Report, folder: str) -> list[str]:
     if any(c.key == "energy_nj" for c in report.columns):
         charts.append(("report_energy", [("energy_nj", f"energy per operation (nJ), "
                                                        f"{report.meta['energy']['mode']} mode")]))
+    if any(c.key == "luts" for c in report.columns):
+        charts.append(("report_fpga", [("luts", f"LUT4 ({report.meta['fpga']['device']})"),
+                                       ("fmax_mhz", "Fmax (MHz), registered I/O")]))
     fmts = list(dict.fromkeys(row["unit"].split(".", 1)[0] for row in report.rows))
     ops = list(dict.fromkeys(row["unit"].split(".", 1)[1] for row in report.rows))
     value = {(row["unit"].split(".", 1)[0], row["unit"].split(".", 1)[1]): row for row in report.rows}
@@ -335,7 +341,7 @@ def plot(report: Report, folder: str) -> list[str]:
                                  squeeze=False)
         for ax, (key, label) in zip(axes[0], panels):
             bars = {f: [(j + (i - (len(fmts) - 1) / 2) * width, value[f, o]) for j, o in enumerate(ops)
-                        if (f, o) in value] for i, f in enumerate(fmts)}
+                        if (f, o) in value and value[f, o][key] is not None] for i, f in enumerate(fmts)}
             for f, pts in bars.items():
                 ax.bar([x for x, _ in pts], [row[key] for _, row in pts], width, label=f)
             nexus = [(x, row[f"nexus_{key}"]) for pts in bars.values() for x, row in pts if row.get(f"nexus_{key}")]

@@ -59,7 +59,7 @@ def number(cell: str) -> int:
 def report(capsys, tmp_path, fmt: str, *argv, vectors: int = 256) -> str:
     path = tmp_path / f"table.{fmt}"
     status, out, err = run(capsys, "report", *argv, "--format", fmt, "--vectors", str(vectors), "-o", str(path))
-    assert (status, out, err) == (0, "", "")
+    assert (status, out) == (0, "") and all(ln.startswith("wrote ") for ln in err.splitlines()), err
     return path.read_text()
 
 
@@ -246,3 +246,18 @@ def test_bad_input_one_line_exit_2_nothing_written(capsys, tmp_path, argv, messa
     assert (status, out) == (2, "")
     assert len(err.splitlines()) == 1 and err.startswith(message), err
     assert path.read_text() == "before\n" and os.listdir(tmp_path) == ["table.md"]
+
+
+def test_fpga_figures_equal_spikefp_synth(capsys, tmp_path):
+    units = ["fp8e4m3.add", "fp8e4m3.mul"]
+    status, out, _ = run(capsys, "synth", *units, "--target", "ice40-up5k", "--json")
+    assert status == 0
+    synth = {r["unit"]: r for r in json.loads(out)}
+    data = json.loads(report(capsys, tmp_path, "json", *units, "--fpga", "--device", "ice40-up5k",
+                             "--plot", str(tmp_path / "p")))
+    keys = ("luts", "carries", "ffs", "fmax_mhz", "fits")
+    assert {r["unit"]: [r[k] for k in keys] for r in data["rows"]} == {u: [synth[u][k] for k in keys] for u in units}
+    assert all(r["fits"] and r["fmax_mhz"] > 0 for r in data["rows"])
+    assert data["meta"]["fpga"]["device"] == "ice40-up5k"
+    assert sorted(os.listdir(tmp_path / "p")) == ["report_fpga.pdf", "report_fpga.png", "report_neurons_depth.pdf",
+                                                  "report_neurons_depth.png"]
