@@ -396,7 +396,7 @@ def cmd_robustness(args) -> int:
 
 def cmd_report(args) -> int:
     from .hdl.netlist import atomic_write
-    from .report import Settings, measure, plot, render, unit_names
+    from .report import Settings, column_keys, comma_list, measure, plot, render, unit_names
     from .verify.tools import ToolError
     if args.output:
         _check_output_file(args.output, "-o")
@@ -405,8 +405,14 @@ def cmd_report(args) -> int:
     settings = Settings(seed=args.seed, vectors=args.vectors, target=args.target, energy=args.energy,
                         mode=args.mode, fpga=args.fpga, device=args.device)
     try:
-        from .neuro.targets import get_target
-        get_target(args.target)                 # a bad target fails before any unit is built
+        keys = column_keys(settings)             # a bad target fails before any unit is built
+        wanted = comma_list(args.columns, "--columns") if args.columns else keys
+        unknown = [k for k in wanted if k not in keys]
+        if unknown:
+            from dataclasses import replace
+            needs = next((f" (it needs {o})" for o, kw in (("--energy", {"energy": True}), ("--fpga", {"fpga": True}))
+                          if unknown[0] in column_keys(replace(settings, **kw))), "")
+            raise CLIError(f"--columns: no column {_excerpt(unknown[0])!r}{needs}; columns: {' '.join(keys)}")
         units = [_unit(args, name) for name in unit_names(args.unit, args.formats, args.ops)]
         report = measure(units, settings)
     except (ValueError, ToolError) as e:
@@ -415,7 +421,7 @@ def cmd_report(args) -> int:
         print(f"spikefp: {report.meta['mapping_mismatches']} mismatches in the mappings' checks; "
               "nothing written (`spikefp map UNIT` names the unit)", file=sys.stderr)
         return 1
-    text = render(report, args.format)
+    text = render(report.select(wanted), args.format)
     if args.plot:
         for path in plot(report, args.plot):
             print(f"wrote {path}", file=sys.stderr)
@@ -607,6 +613,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "no UNIT, --formats or --ops: every default format x every default operation")
     rp.add_argument("--format", choices=("md", "csv", "latex", "json"), default="md",
                     help="Markdown (default), CSV, booktabs LaTeX or JSON")
+    rp.add_argument("--columns", metavar="LIST", help="the columns to print, comma-separated, in that order "
+                    "(default all: unit neurons synapses depth max_fanin max_weight weight_bits threshold_bits "
+                    "loihi_weights loihi_thresholds spikes_per_op, energy_nj with --energy, luts carries ffs fmax_mhz "
+                    "fits with --fpga, nexus_* where NEXUS has a unit)")
     rp.add_argument("-o", "--output", metavar="FILE", help="write the table to FILE (whole or not at all), "
                     "not stdout")
     rp.add_argument("--plot", metavar="DIR", help="write report_neurons_depth.png/.pdf (and report_energy "

@@ -31,7 +31,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["Settings", "Column", "Report", "measure", "render", "plot", "unit_names", "FORMATS",
+__all__ = ["Settings", "Column", "Report", "column_keys", "comma_list", "measure", "render", "plot", "unit_names", "FORMATS",
            "DEFAULT_FORMATS", "DEFAULT_OPS", "spikes_per_op", "git_hash"]
 
 FORMATS = ("md", "csv", "latex", "json")
@@ -68,19 +68,32 @@ class Report:
     rows: list[dict]
     meta: dict = field(default_factory=dict)
 
+    def select(self, keys) -> "Report":
+        """The report with the columns ``keys`` only, in that order (NEXUS's, where absent, left out)."""
+        have = {c.key: c for c in self.columns}
+        columns = [have[k] for k in keys if k in have]
+        return Report(columns, [{c.key: row[c.key] for c in columns} for row in self.rows], self.meta)
+
+
+def column_keys(settings: Settings) -> list[str]:
+    """Every column a report measured with ``settings`` can have; ValueError for an unknown target."""
+    from .neuro.targets import get_target
+    return [c.key for c in _columns(settings, get_target(settings.target), True)]
+
 
 def unit_names(units, formats: str | None = None, ops: str | None = None) -> list[str]:
     """The units named, then ``formats`` x ``ops`` (comma lists; either alone takes the other's
     default), without repeats; the headline set `DEFAULT_FORMATS` x `DEFAULT_OPS` when nothing is named."""
     names = list(units)
     if formats is not None or ops is not None or not names:
-        fs = _items(formats, "--formats") if formats is not None else DEFAULT_FORMATS
-        operations = _items(ops, "--ops") if ops is not None else DEFAULT_OPS
+        fs = comma_list(formats, "--formats") if formats is not None else DEFAULT_FORMATS
+        operations = comma_list(ops, "--ops") if ops is not None else DEFAULT_OPS
         names += [f"{f}.{o}" for f in fs for o in operations]
     return list(dict.fromkeys(names))
 
 
-def _items(text: str, option: str) -> list[str]:
+def comma_list(text: str, option: str) -> list[str]:
+    """The items of ``option``'s comma-separated ``text``; ValueError for an empty one."""
     items = [t.strip() for t in text.split(",")]
     if not all(items):
         raise ValueError(f"{option} expects a comma-separated list without empty items, got {text[:60]!r}")
@@ -355,7 +368,8 @@ def plot(report: Report, folder: str) -> list[str]:
                 ax.set_ylim(bottom=10 ** math.floor(math.log10(min(ys))))
             ax.grid(axis="y", which="major", alpha=0.3)
         axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))   # beside: hides no bar
-        fig.suptitle(f"spikefp {report.meta['spikefp_version']} ({report.meta['git'][:12]}), "
+        git = report.meta["git"]
+        fig.suptitle(f"spikefp {report.meta['spikefp_version']} (git {git[:12]}{'-dirty' * git.endswith('-dirty')}), "
                      f"{report.meta['rounding']}, profile {report.meta['profile']}", fontsize=9)
         fig.tight_layout()
         try:

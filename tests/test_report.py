@@ -237,6 +237,8 @@ def test_unit_names():
     (["fp16.add", "--target", "loihi9"], "spikefp: error: unknown target 'loihi9'; presets: loihi1, loihi2"),
     (["fp16.add", "--format", "docx"], "spikefp: error: argument --format: invalid choice: 'docx'"),
     (["fp16.add", "--vectors", "0"], "spikefp: error: argument --vectors: must be a positive integer, got 0"),
+    (["fp16.add", "--columns", "unit,energy_nj"], "spikefp: error: --columns: no column 'energy_nj' (it needs --energy)"),
+    (["fp16.add", "--columns", "unit,,depth"], "spikefp: error: --columns expects a comma-separated list"),
     (["fp16.add", "--plot", "/proc/version/x"], "spikefp: error: --plot /proc/version/x: /proc/version is not a directory"),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(capsys, tmp_path, argv, message):
@@ -261,3 +263,13 @@ def test_fpga_figures_equal_spikefp_synth(capsys, tmp_path):
     assert data["meta"]["fpga"]["device"] == "ice40-up5k"
     assert sorted(os.listdir(tmp_path / "p")) == ["report_fpga.pdf", "report_fpga.png", "report_neurons_depth.pdf",
                                                   "report_neurons_depth.png"]
+
+
+def test_columns_pick_and_order(capsys, tmp_path):
+    cols = "unit,depth,neurons,nexus_neurons,spikes_per_op"
+    rows = list(csv.DictReader(io.StringIO(report(capsys, tmp_path, "csv", "fp16.add", "bf16.add", "--columns", cols))))
+    assert list(rows[0])[:5] == cols.split(",")
+    assert [(r["unit"], r["depth"], r["neurons"], r["nexus_neurons"]) for r in rows] == [
+        ("fp16.add", "21", "524", "2726"), ("bf16.add", "21", "425", "")]
+    spec, table = latex_rows(report(capsys, tmp_path, "latex", "bf16.add", "--columns", cols))
+    assert spec == "lrrr" and table[0] == ["Unit", "Depth", "Neurons", "Spikes/op"]     # no NEXUS unit: no NEXUS column
