@@ -479,11 +479,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"spikefp: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _report_defaults() -> tuple:
-    from .report import DEFAULT_FORMATS, DEFAULT_OPS
-    return DEFAULT_FORMATS, DEFAULT_OPS
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="spikefp", description="IEEE-754 units as threshold-gate (spiking) networks",
                 epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -607,9 +602,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp = command("report", help="a paper's table of units: counts, Loihi limits, spikes and energy per operation, "
                  "FPGA resources, NEXUS beside; Markdown, CSV, LaTeX or JSON, and plots")
     unit_args(rp, nargs="*")
+    from .report import DEFAULT_FORMATS, DEFAULT_OPS
     rp.add_argument("--formats", metavar="LIST", help="formats, comma-separated: the units are these x --ops "
-                    f"(default formats {','.join(_report_defaults()[0])})")
-    rp.add_argument("--ops", metavar="LIST", help=f"operations, comma-separated (default {','.join(_report_defaults()[1])}); "
+                    f"(default {','.join(DEFAULT_FORMATS)})")
+    rp.add_argument("--ops", metavar="LIST", help=f"operations, comma-separated (default {','.join(DEFAULT_OPS)}); "
                     "no UNIT, --formats or --ops: every default format x every default operation")
     rp.add_argument("--format", choices=("md", "csv", "latex", "json"), default="md",
                     help="Markdown (default), CSV, booktabs LaTeX or JSON")

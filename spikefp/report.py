@@ -7,7 +7,8 @@ asked, the energy per operation of its Loihi mapping (`spikefp.neuro.mapping.map
 figure ``spikefp map`` prints) and its iCE40 resources and Fmax (`spikefp.fpga.synth`). NEXUS's
 measured figures (`spikefp.anchors`) stand beside ours where NEXUS has the unit. `render` writes
 Markdown, CSV, booktabs LaTeX or JSON; each records the spikefp version, the git commit, the seed
-and the vector count. `plot` draws neurons and depth (and energy) per format and operation.
+and the vector count. `plot` draws neurons and depth (energy, LUT4 and Fmax when measured) per
+format and operation.
 
 >>> import spikefp
 >>> r = measure([spikefp.unit("fp8e4m3.add")], Settings(vectors=256))
@@ -31,8 +32,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["Settings", "Column", "Report", "column_keys", "comma_list", "measure", "render", "plot", "unit_names", "FORMATS",
-           "DEFAULT_FORMATS", "DEFAULT_OPS", "spikes_per_op", "git_hash"]
+__all__ = ["Settings", "Column", "Report", "measure", "render", "plot", "unit_names", "column_keys", "comma_list",
+           "spikes_per_op", "git_hash", "FORMATS", "DEFAULT_FORMATS", "DEFAULT_OPS"]
 
 FORMATS = ("md", "csv", "latex", "json")
 # The headline table: the formats NEXUS and the papers use, the operations of an FPU.
@@ -133,8 +134,8 @@ def _columns(s: Settings, target, nexus: bool) -> list[Column]:
             Column("weight_bits", "w bits", "$w$ bits", "int"),
             Column("threshold_bits", "θ bits", "$\\theta$ bits", "int"),
             Column("loihi_weights", f"\\|w\\| ≤ {target.max_weight}", f"$|w| \\le {target.max_weight}$", "bool"),
-            Column("loihi_thresholds", f"\\|θ\\| ≤ {target.max_threshold}", f"$|\\theta| \\le {target.max_threshold}$",
-                   "bool"),
+            Column("loihi_thresholds", f"\\|θ\\| ≤ {target.max_threshold}",
+                   f"$|\\theta| \\le {target.max_threshold}$", "bool"),
             Column("spikes_per_op", "Spikes/op", "Spikes/op", "float")]
     if s.energy:
         cols.append(Column("energy_nj", "Energy/op (nJ)", "Energy/op (nJ)", "float"))
@@ -210,9 +211,9 @@ def measure(units, settings: Settings = Settings()) -> Report:
         "loihi": {"target": target.name, "max_weight": target.max_weight, "max_threshold": target.max_threshold},
         "energy": {"model": "spikefp map (spikefp.neuro.mapping): legalized, placed, routed", "target": target.name,
                    "mode": settings.mode} if settings.energy else None,
-        "fpga": {"device": settings.device, "backend": "lut", "pipeline": 0, "flow": "spikefp synth (spikefp.fpga.synth):"
-                 " Yosys synth_ice40 of the unit alone; Fmax from nextpnr-ice40 behind registered I/O"}
-                if settings.fpga else None,
+        "fpga": {"device": settings.device, "backend": "lut", "pipeline": 0,
+                 "flow": "spikefp synth (spikefp.fpga.synth): Yosys synth_ice40 of the unit alone; "
+                         "Fmax from nextpnr-ice40 behind registered I/O"} if settings.fpga else None,
         "nexus": "measured figures of NEXUS (github Brain2nd/NEXUS), spikefp.anchors; synapses estimated"
                  + ("; energy: NEXUS fp32.add under the same model without routing" if settings.energy else "")
                  if nexus else None,
