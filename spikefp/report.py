@@ -360,7 +360,7 @@ def plot(report: Report, folder: str) -> list[str]:
                 ax.bar([x for x, _ in pts], [row[key] for _, row in pts], width, label=f)
             nexus = [(x, row[f"nexus_{key}"]) for pts in bars.values() for x, row in pts if row.get(f"nexus_{key}")]
             if nexus:
-                ax.scatter(*zip(*nexus), marker="_", s=200, color="black", zorder=3, label="NEXUS (measured)")
+                ax.scatter(*zip(*nexus), marker="_", s=200, color="black", zorder=3, label="NEXUS")
             ax.set_xticks(range(len(ops)), ops)
             ax.set_ylabel(label)
             ys = [v for row in report.rows for v in (row[key], row.get(f"nexus_{key}")) if v]
