@@ -247,20 +247,22 @@ def _cell(value, kind: str, none: str, yes="yes", no="no") -> str:
     return str(value)
 
 
-def _caption(m: dict, math) -> str:
-    """One sentence of provenance; ``math(text)`` marks a formula for the output format."""
+def _caption(r: Report, math) -> str:
+    """One sentence of provenance for the columns shown; ``math(text)`` marks a formula for the output format."""
+    m, keys = r.meta, {c.key for c in r.columns}
     parts = [f"spikefp {m['spikefp_version']} (git {m['git']}); {m['rounding']}, profile {m['profile']}",
-             f"spikes/op: {m['spikes']}, {m['vectors']:,} vectors, seed {m['seed']}",
-             f"Loihi limits ({m['loihi']['target']}): " + math(f"|w| <= {m['loihi']['max_weight']}") + ", "
-             + math(f"|theta| <= {m['loihi']['max_threshold']}")
-             + " (a mapping splits larger weights over relay neurons; a larger threshold cannot be mapped)"]
-    if m["energy"]:
+             f"spikes/op: {m['spikes']}, {m['vectors']:,} vectors, seed {m['seed']}"]
+    if keys & {"loihi_weights", "loihi_thresholds"}:
+        parts.append(f"Loihi limits ({m['loihi']['target']}): " + math(f"|w| <= {m['loihi']['max_weight']}") + ", "
+                     + math(f"|theta| <= {m['loihi']['max_threshold']}")
+                     + " (a mapping splits larger weights over relay neurons; a larger threshold cannot be mapped)")
+    if "energy_nj" in keys:
         parts.append(f"energy: {m['energy']['model']} on {m['energy']['target']}, {m['energy']['mode']} mode, "
                      f"same vectors and seed")
-    if m["fpga"]:
+    if keys & {"luts", "carries", "ffs", "fmax_mhz", "fits"}:
         parts.append(f"FPGA: {m['fpga']['flow']}, {m['fpga']['device']}, {m['fpga']['backend']} Verilog, "
                      f"pipeline {m['fpga']['pipeline']}")
-    if m["nexus"]:
+    if any(k.startswith("nexus_") for k in keys):
         parts.append(f"NEXUS: {m['nexus']}")
     return "; ".join(parts) + "."
 
@@ -270,7 +272,7 @@ def _markdown(r: Report) -> str:
     rule = "|" + "|".join(" --- " if c.kind == "name" else " ---: " for c in r.columns) + "|"
     body = ["| " + " | ".join(f"`{row[c.key]}`" if c.kind == "name" else _cell(row[c.key], c.kind, "–")
                               for c in r.columns) + " |" for row in r.rows]
-    caption = _caption(r.meta, lambda t: t.replace("<=", "≤").replace("theta", "θ"))
+    caption = _caption(r, lambda t: t.replace("<=", "≤").replace("theta", "θ"))
     return "\n".join([head, rule, *body, "", caption]) + "\n"
 
 
@@ -304,7 +306,7 @@ def _tex_math(text: str) -> str:
 def _latex(r: Report) -> str:
     """A booktabs ``table`` (needs ``\\usepackage{booktabs}``); the caption holds the provenance."""
     spec = "".join("l" if c.kind == "name" else "r" for c in r.columns)
-    caption = _caption(r.meta, lambda t: "\0" + t + "\1")
+    caption = _caption(r, lambda t: "\0" + t + "\1")
     # Escape the prose, then turn the marked formulas into math.
     escaped = []
     for i, piece in enumerate(caption.replace("\1", "\0").split("\0")):
