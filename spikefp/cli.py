@@ -10,6 +10,7 @@
     spikefp regress ...                the RTL regression (`spikefp regress --help`)
     spikefp synth UNIT...              iCE40 LUT4/carry/FF/RAM/DSP counts, fit and Fmax (Yosys, nextpnr)
     spikefp board UNIT -o DIR          the unit behind a UART on an FPGA board: Verilog, pins, bitstream
+    spikefp report [UNIT...]           a paper's table (--format md|csv|latex|json, --plot DIR, --energy, --fpga)
     spikefp robustness UNIT            unit and gate error rates under neuron dynamics, measured and predicted
     spikefp demo                       build, simulate and check the gate library and integer blocks
     spikefp blocks                     list the integer blocks and their parameters
@@ -433,6 +434,44 @@ def cmd_robustness(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .hdl.netlist import atomic_write
+    from .report import Settings, column_keys, comma_list, measure, plot, render, unit_names
+    from .verify.tools import ToolError
+    if args.output:
+        _check_output_file(args.output, "-o")
+    if args.plot:
+        _check_output_dir(args.plot, "--plot")
+    settings = Settings(seed=args.seed, vectors=args.vectors, target=args.target, energy=args.energy,
+                        mode=args.mode, fpga=args.fpga, device=args.device)
+    try:
+        keys = column_keys(settings)             # a bad target fails before any unit is built
+        wanted = comma_list(args.columns, "--columns") if args.columns else keys
+        unknown = [k for k in wanted if k not in keys]
+        if unknown:
+            from dataclasses import replace
+            needs = next((f" (it needs {o})" for o, kw in (("--energy", {"energy": True}), ("--fpga", {"fpga": True}))
+                          if unknown[0] in column_keys(replace(settings, **kw))), "")
+            raise CLIError(f"--columns: no column {_excerpt(unknown[0])!r}{needs}; columns: {' '.join(keys)}")
+        units = [_unit(args, name) for name in unit_names(args.unit, args.formats, args.ops)]
+        report = measure(units, settings)
+    except (ValueError, ToolError) as e:
+        raise CLIError(str(e)) from None
+    if report.meta.get("mapping_mismatches"):
+        print(f"spikefp: {report.meta['mapping_mismatches']} mismatches in the mappings' checks; "
+              "nothing written (`spikefp map UNIT` names the unit)", file=sys.stderr)
+        return 1
+    text = render(report.select(wanted), args.format)
+    if args.plot:
+        for path in plot(report, args.plot):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.output:
+        atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import main as demo_main
     return demo_main(vectors=args.vectors)
@@ -614,6 +653,38 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--plot", metavar="FILE", help="plot unit error rate (measured, predicted) against the swept "
                     "variable (.png, .svg or .pdf)")
     rb.set_defaults(func=cmd_robustness)
+    rp = command("report", help="a paper's table of units: counts, Loihi limits, spikes and energy per operation, "
+                 "FPGA resources, NEXUS beside; Markdown, CSV, LaTeX or JSON, and plots")
+    unit_args(rp, nargs="*")
+    from .report import DEFAULT_FORMATS, DEFAULT_OPS
+    rp.add_argument("--formats", metavar="LIST", help="formats, comma-separated: the units are these x --ops "
+                    f"(default {','.join(DEFAULT_FORMATS)})")
+    rp.add_argument("--ops", metavar="LIST", help=f"operations, comma-separated (default {','.join(DEFAULT_OPS)}); "
+                    "no UNIT, --formats or --ops: every default format x every default operation")
+    rp.add_argument("--format", choices=("md", "csv", "latex", "json"), default="md",
+                    help="Markdown (default), CSV, booktabs LaTeX or JSON")
+    rp.add_argument("--columns", metavar="LIST", help="the columns to print, comma-separated, in that order "
+                    "(default all: unit neurons synapses depth max_fanin max_weight weight_bits threshold_bits "
+                    "loihi_weights loihi_thresholds spikes_per_op, energy_nj with --energy, luts carries ffs fmax_mhz "
+                    "fits with --fpga, nexus_* where NEXUS has a unit)")
+    rp.add_argument("-o", "--output", metavar="FILE", help="write the table to FILE (whole or not at all), "
+                    "not stdout")
+    rp.add_argument("--plot", metavar="DIR", help="write report_neurons_depth.png/.pdf (and report_energy "
+                    "with --energy) into DIR")
+    rp.add_argument("--energy", action="store_true", help="map every unit as `spikefp map` does and add its "
+                    "energy per operation")
+    rp.add_argument("--target", default="loihi2", metavar="T", help="Loihi target of the limits and the energy: "
+                    "loihi1, loihi2 (default) or a target .json file")
+    rp.add_argument("--mode", choices=("settle", "wavefront"), default="settle",
+                    help="timing mode of the --energy mapping (default settle, as `spikefp map`)")
+    rp.add_argument("--fpga", action="store_true", help="synthesize, place and route every unit as `spikefp synth` "
+                    "(lut Verilog, pipeline 0): LUT4, carry, FF, Fmax, fits")
+    rp.add_argument("--device", default="ice40-hx8k", choices=("ice40-up5k", "ice40-hx8k"),
+                    help="the FPGA of --fpga (default ice40-hx8k)")
+    rp.add_argument("--vectors", type=_count, default=10_000, help="random operations per unit for the spike "
+                    "count and the mapping's check (default 10000)")
+    rp.add_argument("--seed", type=_seed, default=0, help="seed of the random operations (default 0)")
+    rp.set_defaults(func=cmd_report)
     d = command("demo", help="build, simulate and check the gates and integer blocks; print counts")
     d.add_argument("--vectors", type=_count, default=10_000, help="random vectors per block (default 10000)")
     d.set_defaults(func=cmd_demo)
