@@ -27,7 +27,6 @@ NOT_RUN = {
     "make ": "make targets install tools and run whole suites (`make test` runs this file)",
     "spikefp verify fp16.add --dynamic --engine verilator": "a Verilator build (20-45 s)",
     "printf '3C00 3C00\\n' | spikefp eval fp16.add --engine verilator": "a Verilator build (20-45 s)",
-    "iceprog ": "programs a board plugged into USB",
 }
 
 
