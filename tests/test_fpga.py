@@ -118,8 +118,13 @@ def test_synth_cli_json_and_errors(capsys):
     assert err.count("spikefp: error:") == 2
 
 
-def test_gen_lut_backend_is_deterministic_and_named():
-    u = spikefp.unit("fp8e5m2.add")
+def test_gen_lut_backend_is_deterministic_named_and_lints(tmp_path):
+    u = spikefp.unit("fp8e5m2.add", dynamic=True)
     t1, m1 = rtl.generate(u, 2, "lut")
     t2, m2 = rtl.generate(u, 2, "lut")
     assert t1 == t2 and m1["backend"] == "lut" and m1["verilog_sha256"] == m2["verilog_sha256"]
+    assert main(["gen", "fp8e5m2.add", "--dynamic", "--pipeline", "2", "--backend", "lut", "-o", str(tmp_path)]) == 0
+    path = tmp_path / "fp8e5m2_add_dyn_p2.v"
+    assert path.read_text() == t1
+    ok, out = tools.get_tool("verilator").lint(path)
+    assert ok, out
