@@ -603,13 +603,17 @@ def build_parser() -> argparse.ArgumentParser:
     vf.add_argument("--backend", choices=("netlist", "lut", "amaranth"), default="netlist",
                     help="Verilog writer under test (as in spikefp gen; default netlist)")
     vf.set_defaults(func=cmd_verify)
+    def fpga_args(q):
+        """The unit's Verilog on an FPGA: register stages and the writer (LUT style by default)."""
+        q.add_argument("--pipeline", type=_stages, default=0, help="register stages (0 up to the unit's depth)")
+        q.add_argument("--backend", choices=("lut", "netlist", "amaranth"), default="lut",
+                       help="Verilog writer of the unit (default lut: each neuron as its decision diagram)")
+
     sy = command("synth", help="iCE40 synthesis (Yosys) and place-and-route (nextpnr): cells, fit, Fmax")
     unit_args(sy, nargs="+")
     sy.add_argument("--target", default="ice40-hx8k", choices=("ice40-up5k", "ice40-hx8k"),
                     help="device (default ice40-hx8k)")
-    sy.add_argument("--pipeline", type=_stages, default=0, help="register stages (0 up to the unit's depth)")
-    sy.add_argument("--backend", choices=("lut", "netlist", "amaranth"), default="lut",
-                    help="Verilog writer (default lut: each neuron as its decision diagram)")
+    fpga_args(sy)
     sy.add_argument("--freq", type=float, default=12.0, help="target clock for placement in MHz (default 12, "
                     "the boards' oscillator); the achieved Fmax is reported either way")
     sy.add_argument("--json", action="store_true", help="JSON with keys luts carries ffs brams dsps fmax_mhz fits "
@@ -621,9 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
     bd.add_argument("--board", default="icebreaker", choices=("icebreaker",), help="board (default icebreaker: "
                     "iCE40 UP5K, 12 MHz, UART on the FTDI's second channel)")
     bd.add_argument("--baud", type=_count, default=115_200, help="UART baud rate (default 115200)")
-    bd.add_argument("--pipeline", type=_stages, default=0, help="register stages (0 up to the unit's depth)")
-    bd.add_argument("--backend", choices=("lut", "netlist", "amaranth"), default="lut",
-                    help="Verilog writer of the unit (default lut)")
+    fpga_args(bd)
     bd.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     bd.set_defaults(func=cmd_board)
     from .verify.regress import add_arguments as regress_arguments
