@@ -326,12 +326,12 @@ def cmd_eval(args) -> int:
     import subprocess
 
     from .evaluate import EvalError, evaluate_lines
+    from .fpga.host import Board, BoardTimeout, open_serial
     if (args.engine == "board") != (args.port is not None):
         raise CLIError("--engine board needs --port DEVICE (the board's serial port), and --port needs --engine board")
     u = _unit(args)
     engine = args.engine
     if engine == "board":               # a board programmed by `spikefp board` with this unit
-        from .fpga.host import Board, BoardTimeout, open_serial
         import termios
         try:
             engine = Board(open_serial(args.port, args.baud), u, args.baud)
