@@ -8,6 +8,7 @@
     spikefp map UNIT --target T        place a unit on Loihi-style cores: cores, latency, energy
     spikefp verify UNIT                cocotb regression of one unit's RTL (--engine, --vectors)
     spikefp regress ...                the RTL regression (`spikefp regress --help`)
+    spikefp campaign UNIT...           exhaustive or random campaigns in shards, local or on Dask (--resume DIR)
     spikefp synth UNIT...              iCE40 LUT4/carry/FF/RAM/DSP counts, fit and Fmax (Yosys, nextpnr)
     spikefp board UNIT -o DIR          the unit behind a UART on an FPGA board: Verilog, pins, bitstream
     spikefp report [UNIT...]           a paper's table (--format md|csv|latex|json, --plot DIR, --energy, --fpga)
@@ -322,6 +323,14 @@ def cmd_regress(args) -> int:
         raise CLIError(str(e)) from None
 
 
+def cmd_campaign(args) -> int:
+    from .verify import campaign
+    try:
+        return campaign.run_args(args)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+
+
 def cmd_eval(args) -> int:
     import subprocess
 
@@ -632,6 +641,10 @@ def build_parser() -> argparse.ArgumentParser:
     rg = command("regress", help="the RTL regression over operations, formats, modes and simulators")
     regress_arguments(rg)
     rg.set_defaults(func=cmd_regress)
+    from .verify.campaign import add_arguments as campaign_arguments
+    cp = command("campaign", help="a unit's operand space in shards through the exact engine against the reference")
+    campaign_arguments(cp)
+    cp.set_defaults(func=cmd_campaign)
     rb = command("robustness", help="unit and gate error rates of a unit run as leaky, noisy spiking neurons, "
                  "measured (Monte Carlo) and predicted (analytic)")
     unit_args(rb)

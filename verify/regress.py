@@ -116,13 +116,12 @@ def _exhaustive_chunks(u, chunk: int = 1 << 20):
     Chunks of 8 MB arrays are reused by the allocator; fresh 100 MB arrays cost more in
     page faults on this kind of virtual machine than the simulation itself.
     """
-    w = u.operand_bits
-    mask = np.uint64((1 << w) - 1)
+    total = 1 << (u.operand_bits * u.arity)
     for code in (range(8) if u.dynamic else [None]):
-        for start in range(0, 1 << (w * u.arity), chunk):
-            tuples = np.arange(start, min(start + chunk, 1 << (w * u.arity)), dtype=np.uint64)
-            ops = {name: (tuples >> np.uint64(w * i)) & mask for i, name in enumerate(u.operands)}
-            yield ops, (None if code is None else np.full(len(tuples), code, np.uint64))
+        for start in range(0, total, chunk):
+            ops = vectors.tuples(u, start, min(start + chunk, total))
+            n = len(ops[u.operands[0]])
+            yield ops, (None if code is None else np.full(n, code, np.uint64))
 
 
 def _first_mismatch(u, ops, rm, which, y, f, ey, ef) -> str:

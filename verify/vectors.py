@@ -34,7 +34,7 @@ from ..generators.fpformat import FPFormat, IntFormat
 from ..generators.registry import operation
 from . import elementary, fastref, reference
 
-__all__ = ["special_values", "SPECIAL_NAMES", "specials", "boundary", "uniform", "exhaustive", "mixed",
+__all__ = ["tuples", "special_values", "SPECIAL_NAMES", "specials", "boundary", "uniform", "exhaustive", "mixed",
            "for_unit", "exhaustive_for", "elementary_edges", "dot_boundary", "dot_exponent_pairs"]
 
 OPERANDS = ("a", "b", "c")
@@ -510,6 +510,19 @@ def exhaustive_for(u) -> dict[str, np.ndarray]:
     w = u.operand_bits
     if w * u.arity > 24:
         raise ValueError(f"exhaustive operands of {u.name} (2^{w * u.arity}) are too many; at most 2^24")
-    allv = np.arange(1 << (w * u.arity), dtype=np.uint64)
+    return tuples(u, 0, 1 << (w * u.arity))
+
+
+def tuples(u, start: int, stop: int) -> dict[str, np.ndarray]:
+    """Operand tuples ``start`` <= i < ``stop`` of a unit's whole operand space: tuple i holds
+    operand k in bits [k*w, (k+1)*w) of i (``a`` varies fastest), so any index range is a shard
+    of an exhaustive run.
+
+    >>> from spikefp.generators.units import unit
+    >>> {k: v.tolist() for k, v in tuples(unit("fp8e5m2.add"), 255, 257).items()}
+    {'a': [255, 0], 'b': [0, 1]}
+    """
+    w = u.operand_bits
+    idx = np.arange(start, stop, dtype=np.uint64)
     mask = np.uint64((1 << w) - 1)
-    return {name: (allv >> np.uint64(w * i)) & mask for i, name in enumerate(u.operands)}
+    return {name: (idx >> np.uint64(w * i)) & mask for i, name in enumerate(u.operands)}
