@@ -1,0 +1,127 @@
+"""`spikefp campaign`: identical counts on every engine, mutations caught and replayable, resume without recomputing."""
+
+import dataclasses
+import io
+import json
+import sys
+
+import numpy as np
+import pytest
+
+import spikefp
+from spikefp import pysim
+from spikefp.cli import main
+from spikefp.evaluate import evaluate_lines, parse_lines
+from spikefp.hdl.netlist import Neuron
+from spikefp.verify import campaign, check, vectors
+
+UNIT = "fp8e5m2.add"
+
+
+def counts(summary):
+    return [(r.unit, r.mode, r.vectors, r.mismatches) for r in summary.rows]
+
+
+def test_local_and_dask_give_identical_counts():
+    shards = campaign.plan([UNIT], modes="all")
+    assert len(shards) == 5 and {s.stop - s.start for s in shards} == {65_536}
+    local = campaign.run(shards)
+    pool = campaign.run(shards, workers=2)
+    dask = campaign.run(shards, engine="dask", workers=2)
+    expected = [(UNIT, m, 65_536, 0) for m in ("rne", "rtz", "rdn", "rup", "rmm")]
+    assert counts(local) == counts(pool) == counts(dask) == expected
+    assert (dask.engine, dask.workers, dask.computed, dask.vectors) == ("dask", 2, 5, 5 * 65_536)
+
+
+def test_dynamic_and_random_campaigns():
+    s = campaign.run(campaign.plan([UNIT], modes="all", dynamic=True))
+    assert [r.mode for r in s.rows] == [f"dynamic-{m}" for m in ("rne", "rtz", "rdn", "rup", "rmm", "rm5", "rm6", "rm7")]
+    assert (s.vectors, s.mismatches) == (8 * 65_536, 0)
+    shards = campaign.plan(["fp16.mul"], exhaustive=False, n=30_000, modes="rup", shard=10_000, seed=3)
+    assert [(s.start, s.stop, s.seed) for s in shards] == [(0, 10_000, 3_000_009), (10_000, 20_000, 3_000_010),
+                                                           (20_000, 30_000, 3_000_011)]
+    r = campaign.run(shards)
+    specials = len(vectors.for_unit(spikefp.unit("fp16.mul"), 0, 0)["a"])
+    assert (r.vectors, r.mismatches) == (30_000 + 3 * specials, 0)
+
+
+@pytest.fixture(scope="module")
+def broken():
+    """fp8e5m2.add in rtz with one neuron's threshold raised: the first such mutation that matters."""
+    u = spikefp.unit(UNIT, rm="rtz")
+    net = u.netlist
+    v = vectors.exhaustive_for(u)
+    for k in range(len(net.neurons) // 2, len(net.neurons)):
+        neu = net.neurons[k]
+        bad = type(net)(net.inputs, net.outputs,
+                        net.neurons[:k] + [Neuron(neu.inputs, neu.weights, neu.threshold + 1)] + net.neurons[k + 1:])
+        b = dataclasses.replace(u)          # a copy: the cached unit is shared by every test
+        b.__dict__["netlist"] = bad
+        report = check.check(b, v)
+        if report.mismatches:
+            return b, report.mismatches
+    raise AssertionError("no single-threshold mutation changed fp8e5m2.add")
+
+
+def test_a_mutated_neuron_is_caught_and_its_failure_lines_replay(broken, monkeypatch, tmp_path, capsys):
+    b, mismatches = broken
+    monkeypatch.setattr(campaign, "build_unit", lambda shard: b)
+    path = tmp_path / "fails.txt"
+    s = campaign.run(campaign.plan([UNIT], modes="rtz", keep=50), failures=path)
+    assert (s.vectors, s.mismatches) == (65_536, mismatches)
+    lines = path.read_text().splitlines()
+    assert len(lines) == min(50, mismatches) and s.first == f"{UNIT} rtz: {lines[0]}"
+    assert "first mismatch: " + s.first in campaign.format_summary(s)
+    # The lines are eval's format: the reference's result and flags follow the operands...
+    ops = parse_lines(b, lines)
+    ey, ef = check.expected(b, ops)
+    assert [f"{a:02X} {c:02X} {y:02X} {f:02X}" for a, c, y, f in zip(ops["a"], ops["b"], ey, ef)] == lines
+    # ... the mutated unit's engine, through eval, gives another result on every line ...
+    out = io.StringIO()
+    evaluate_lines(b, io.StringIO(path.read_text()), out, engine=pysim.compile(b.netlist))
+    assert all(got != want for got, want in zip(out.getvalue().splitlines(), lines))
+    # ... and `spikefp eval --rm rtz` on the real unit reproduces the expected lines exactly.
+    monkeypatch.setattr(sys, "stdin", io.StringIO(path.read_text()))
+    capsys.readouterr()
+    assert main(["eval", UNIT, "--rm", "rtz"]) == 0
+    assert capsys.readouterr().out.splitlines() == lines
+
+
+def test_an_interrupted_campaign_resumes_without_recomputing(monkeypatch, tmp_path):
+    ran = []
+    real = campaign.run_shard
+    monkeypatch.setattr(campaign, "run_shard", lambda s: ran.append(s.key) or real(s))
+    shards = campaign.plan([UNIT], modes="all")
+    first = campaign.run(shards, resume=tmp_path / "m", max_shards=2)
+    assert first.interrupted and first.computed == 2 and first.vectors == 2 * 65_536
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert sorted(manifest["shards"]) == sorted(ran) and len(ran) == 2
+    second = campaign.run(shards, resume=tmp_path / "m")
+    assert not second.interrupted and second.computed == 3 and len(set(ran)) == len(ran) == 5
+    assert counts(second) == [(UNIT, m, 65_536, 0) for m in ("rne", "rtz", "rdn", "rup", "rmm")]
+    third = campaign.run(shards, resume=tmp_path / "m")
+    assert third.computed == 0 and len(ran) == 5 and counts(third) == counts(second)
+
+
+def test_a_manifest_of_another_netlist_or_plan_is_refused(broken, monkeypatch, tmp_path):
+    shards = campaign.plan([UNIT], modes="rtz")
+    campaign.run(shards, resume=tmp_path)
+    with pytest.raises(ValueError, match="holds another campaign"):
+        campaign.run(campaign.plan([UNIT], modes="rne"), resume=tmp_path)
+    monkeypatch.setattr(campaign, "build_unit", lambda shard: broken[0])
+    with pytest.raises(ValueError, match="other netlists of fp8e5m2.add rtz"):
+        campaign.run(shards, resume=tmp_path)
+
+
+def test_cli_exit_status_json_and_resume(tmp_path, capsys):
+    d = str(tmp_path / "c")
+    assert main(["campaign", UNIT, "--modes", "rne,rdn", "--resume", d, "--max-shards", "1", "--json"]) == 130
+    assert json.loads(capsys.readouterr().out)["vectors"] == 65_536
+    assert main(["campaign", UNIT, "--modes", "rne,rdn", "--resume", d, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["vectors"], out["mismatches"], out["shards_computed"], out["engine"]) == (2 * 65_536, 0, 1, "local")
+    assert [(r["mode"], r["vectors"], r["mismatches"]) for r in out["rows"]] == [("rne", 65_536, 0), ("rdn", 65_536, 0)]
+    for bad in (["fp9.add"], [UNIT, "--modes", "xyz"], [UNIT, "--shard", "10"], [UNIT, "--workers", "0"],
+                [UNIT, "--resume", d], [UNIT, "--exhaustive", "--n", "5"]):
+        assert main(["campaign", *bad]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
