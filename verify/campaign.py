@@ -280,11 +280,20 @@ def _results(todo, engine: str, workers: int, scheduler: str | None):
         raise ValueError(f"unknown engine {engine!r} (engines: local, dask)")
     import logging
 
+    import dask
     import distributed
     cluster = None
     if scheduler is None:
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.ERROR)
+        # No dashboard; its HTTP routes on a free local port (the default 8787 may be taken by
+        # another cluster, which costs a warning). Without Dask's MALLOC_TRIM_THRESHOLD_ for the
+        # workers: setting it fixes glibc's mmap threshold, so every shard's arrays would be
+        # fresh pages (page faults made the workers 4x slower than this process).
+        environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+                   if k != "MALLOC_TRIM_THRESHOLD_"}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                               scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
     try:
         with distributed.Client(cluster or scheduler) as client:
             futures = client.map(run_shard, todo, key=[f"campaign-{s.key}" for s in todo], pure=False)
