@@ -29,10 +29,13 @@ unit's invalid codes 5-7 have files of their own that eval cannot replay).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -260,6 +263,19 @@ def failure_paths(shards, failures: str | os.PathLike | None, directory=None) ->
     return out
 
 
+@contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored while processes are started (in the main thread; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 def _results(todo, engine: str, workers: int, scheduler: str | None):
     """(shard, result) as the shards finish, on the engine; cleans up on exit."""
     if engine == "local" and workers == 1:
@@ -290,7 +306,9 @@ def _results(todo, engine: str, workers: int, scheduler: str | None):
         # fresh pages (page faults made the workers 4x slower than this process).
         environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
                    if k != "MALLOC_TRIM_THRESHOLD_"}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        # The workers ignore SIGINT (inherited from here): on Ctrl-C this process closes them,
+        # rather than each printing its own KeyboardInterrupt traceback.
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), _sigint_ignored():
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                                scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
