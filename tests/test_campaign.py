@@ -94,8 +94,12 @@ def test_an_interrupted_campaign_resumes_without_recomputing(monkeypatch, tmp_pa
     shards = campaign.plan([UNIT], modes="all")
     first = campaign.run(shards, resume=tmp_path / "m", max_shards=2)
     assert first.interrupted and first.computed == 2 and first.vectors == 2 * 65_536
-    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    manifest = campaign.load_manifest(tmp_path / "m")
     assert sorted(manifest["shards"]) == sorted(ran) and len(ran) == 2
+    assert manifest["shards"][ran[0]] == {"vectors": 65_536, "mismatches": 0, "failures": [],
+                                          "seconds": manifest["shards"][ran[0]]["seconds"]}
+    with open(tmp_path / "m" / "shards.jsonl", "a") as f:      # a crash in the middle of a record
+        f.write('{"key": "fp8e5m2.add/rdn/exha')
     second = campaign.run(shards, resume=tmp_path / "m")
     assert not second.interrupted and second.computed == 3 and len(set(ran)) == len(ran) == 5
     assert counts(second) == [(UNIT, m, 65_536, 0) for m in ("rne", "rtz", "rdn", "rup", "rmm")]

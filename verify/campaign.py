@@ -15,9 +15,9 @@ engine: ``local`` (this process, or a pool of ``workers`` processes) or ``dask``
 ``--scheduler``, one task per shard).
 
 With a directory (``--resume DIR``) each finished shard's record (vectors, mismatches,
-seconds, first failure lines) is added to ``DIR/manifest.json``, rewritten atomically, so a
-rerun skips finished shards; the manifest names its plan and the units' netlist hashes, and
-another campaign's directory is refused. Mismatches are written as ``spikefp eval`` lines
+seconds, first failure lines) is appended to the manifest (`load_manifest`), so a rerun skips
+finished shards; the manifest names its plan and the units' netlist hashes, and another
+campaign's directory is refused. Mismatches are written as ``spikefp eval`` lines
 (operands, expected result, expected flags, upper-case hex), at most ``keep`` per shard, one
 file per unit and mode (``spikefp eval UNIT --rm MODE`` carries one mode per run; a dynamic
 unit's invalid codes 5-7 have files of their own that eval cannot replay).
@@ -51,13 +51,13 @@ from ..hdl.netlist import atomic_write
 from ..hdl.progress import phase
 from . import check, vectors
 
-__all__ = ["Shard", "ShardResult", "Row", "Summary", "plan", "run_shard", "run", "failure_paths",
+__all__ = ["Shard", "ShardResult", "Row", "Summary", "plan", "run_shard", "run", "failure_paths", "load_manifest",
            "DEFAULT_SHARD", "MIN_SHARD", "MAX_SHARD"]
 
 DEFAULT_SHARD = 1 << 20
 MIN_SHARD, MAX_SHARD = 10 ** 5, 10 ** 7
 INVALID_CODES = (5, 6, 7)
-MANIFEST = "manifest.json"
+MANIFEST, JOURNAL = "manifest.json", "shards.jsonl"
 _INVALID = tuple(f"rm{c}" for c in INVALID_CODES)
 
 
@@ -227,20 +227,46 @@ def _fingerprint(shards) -> tuple[str, dict]:
     return plan_hash, nets
 
 
-def _load_manifest(directory: Path, plan_hash: str, nets: dict) -> dict:
-    path = directory / MANIFEST
-    fresh = {"plan": plan_hash, "netlists": nets, "shards": {}}
-    if not path.exists():
-        return fresh
+def load_manifest(directory) -> dict:
+    """A campaign directory's manifest: ``plan``, ``netlists`` and ``shards`` (key -> record).
+
+    The header (``manifest.json``) is written once; each finished shard is one line appended
+    to ``shards.jsonl`` and synced, so saving costs the same on the 100,000th shard as on the
+    first (rewriting one growing file per shard would be quadratic). A line cut short by a
+    crash is dropped, and its shard runs again.
+    """
+    directory = Path(directory)
     try:
-        m = json.loads(path.read_text())
-        other_plan, other_nets, m["shards"] = m["plan"], m["netlists"], dict(m["shards"])
+        m = json.loads((directory / MANIFEST).read_text())
+        m = {"plan": m["plan"], "netlists": dict(m["netlists"]), "shards": {}}
     except (ValueError, KeyError, TypeError):
         raise ValueError(f"--resume {directory}: {MANIFEST} is not a campaign manifest") from None
-    if other_plan != plan_hash:
+    journal = directory / JOURNAL
+    if journal.exists():
+        text = journal.read_text()
+        complete = text[:text.rfind("\n") + 1]
+        if complete != text:                   # a crash mid-line: cut it, so the next append starts clean
+            journal.write_text(complete)
+        for i, line in enumerate(complete.splitlines(), 1):
+            try:
+                rec = json.loads(line)
+                m["shards"][rec.pop("key")] = rec
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise ValueError(f"--resume {directory}: {JOURNAL} line {i} is not a shard record") from None
+    return m
+
+
+def _open_manifest(directory: Path, plan_hash: str, nets: dict) -> dict:
+    """The manifest of ``directory``, which must be this plan's on these netlists; a new one if none."""
+    if not (directory / MANIFEST).exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        atomic_write(directory / MANIFEST, json.dumps({"plan": plan_hash, "netlists": nets}) + "\n")
+        (directory / JOURNAL).unlink(missing_ok=True)
+    m = load_manifest(directory)
+    if m["plan"] != plan_hash:
         raise ValueError(f"--resume {directory} holds another campaign (other units, modes, shards or seed)")
-    if other_nets != nets:
-        changed = sorted(k for k in nets if other_nets.get(k) != nets[k])
+    if m["netlists"] != nets:
+        changed = sorted(k for k in nets if m["netlists"].get(k) != nets[k])
         raise ValueError(f"--resume {directory} was run on other netlists of {', '.join(changed)} (the generator "
                          f"changed); use a new directory")
     return m
@@ -338,13 +364,12 @@ def run(shards: list[Shard], engine: str = "local", workers: int = 1, scheduler:
     if workers < 1:
         raise ValueError("--workers must be positive")
     directory = Path(resume) if resume is not None else None
-    manifest = {"shards": {}}
+    done, journal = {}, None
     if directory is not None:
         if directory.exists() and not directory.is_dir():
             raise ValueError(f"--resume {directory}: not a directory")
-        manifest = _load_manifest(directory, *_fingerprint(shards))
-        directory.mkdir(parents=True, exist_ok=True)
-    done = manifest["shards"]
+        done = _open_manifest(directory, *_fingerprint(shards))["shards"]
+        journal = open(directory / JOURNAL, "a")
     todo = [s for s in shards if s.key not in done]
     t0 = time.perf_counter()
     computed = computed_vectors = 0
@@ -359,14 +384,18 @@ def run(shards: list[Shard], engine: str = "local", workers: int = 1, scheduler:
                                "failures": r.failures}
                 computed += 1
                 computed_vectors += r.vectors
-                if directory is not None:
-                    atomic_write(directory / MANIFEST, json.dumps(manifest) + "\n")
+                if journal is not None:
+                    journal.write(json.dumps({"key": s.key, **done[s.key]}) + "\n")
+                    journal.flush()
+                    os.fsync(journal.fileno())
                 bar.update(s.stop - s.start)
                 if max_shards is not None and computed >= max_shards and computed < len(todo):
                     interrupted = True
                     break
         finally:
             results.close()
+            if journal is not None:
+                journal.close()
     rows: dict[str, Row] = {}
     for s in shards:
         row = rows.setdefault(s.label, Row(s.unit, s.label.split(" ", 1)[1]))
@@ -436,7 +465,7 @@ def run_args(args) -> int:
     try:
         s = run(shards, engine, args.workers, args.scheduler, args.resume, args.failures, args.max_shards)
     except KeyboardInterrupt:
-        where = f"; finished shards are in {args.resume}/{MANIFEST}: rerun with --resume {args.resume}" \
+        where = f"; finished shards are in {args.resume}/{JOURNAL}: rerun with --resume {args.resume}" \
             if args.resume else ""
         print(f"spikefp: interrupted{where}", file=sys.stderr)
         return 130
