@@ -80,6 +80,11 @@ def test_a_mutated_neuron_is_caught_and_its_failure_lines_replay(broken, monkeyp
     out = io.StringIO()
     evaluate_lines(b, io.StringIO(path.read_text()), out, engine=pysim.compile(b.netlist))
     assert all(got != want for got, want in zip(out.getvalue().splitlines(), lines))
+    # The command line says the same, with exit status 1.
+    capsys.readouterr()
+    assert main(["campaign", UNIT, "--modes", "rtz", "--keep", "50", "--failures", str(tmp_path / "cli.txt")]) == 1
+    assert f"first mismatch: {s.first}" in capsys.readouterr().out
+    assert (tmp_path / "cli.txt").read_text() == path.read_text()
     # ... and `spikefp eval --rm rtz` on the real unit reproduces the expected lines exactly.
     monkeypatch.setattr(sys, "stdin", io.StringIO(path.read_text()))
     capsys.readouterr()
