@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..generators.fpformat import FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, ROUNDING_MODES, get_format
+from ..generators.fpformat import FLAG_DZ, FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, FPFormat, ROUNDING_MODES, get_format
 
-__all__ = ["supported", "add", "sub", "mul", "fma", "dot", "OPS"]
+__all__ = ["supported", "add", "sub", "mul", "fma", "dot", "div", "sqrt", "OPS"]
 
 _I = np.int64
 _WINDOW = 60          # the larger term's leading bit is placed here in sums
@@ -210,6 +210,77 @@ def fma(f, a, b, c, rm: str, saturate: bool = False):
     return _finish(f, len(y), y, flags, nan, sn1 | sn2 | sn3 | inf_zero | inf_diff)
 
 
+def _infinite(f, sign, saturate):
+    """An exact infinite result (x/0): E4M3, which has none, gives NaN, or with ``saturate``
+    the signed largest finite number (`spikefp.verify.reference` semantics)."""
+    sbit = sign << (f.width - 1)
+    if f.ieee:
+        return sbit | f.inf
+    return sbit | f.max_finite if saturate else np.full(sign.shape, f.canonical_nan)
+
+
+def div(f, a, b, rm: str, saturate: bool = False):
+    """IEEE division on arrays. The dividend's significand is shifted to 60 bits, so the
+    integer quotient has at least 36 bits (p + 12 for p <= 24) and the remainder's sticky bit
+    sits far below the rounding position; the quotient stays below 2^61 with the sticky appended.
+
+    >>> y, fl = div(get_format("fp16"), np.array([0x3C00, 0x3C00]), np.array([0x4200, 0x0000]), "rne")
+    >>> [hex(int(v)) for v in y], [int(v) for v in fl]          # 1/3 (NX), 1/0 (DZ)
+    (['0x3555', '0x7c00'], [1, 8])
+    """
+    f = get_format(f)
+    _check(f, rm)
+    s1, m1, e1, n1, sn1, i1 = _decode(f, a)
+    s2, m2, e2, n2, sn2, i2 = _decode(f, b)
+    sign = s1 ^ s2
+    z1, z2 = (m1 == 0) & ~i1 & ~n1, (m2 == 0) & ~i2 & ~n2
+    top = np.where(m1 > 0, 60 - _bitlen(m1), 0)
+    den = np.where(m2 > 0, m2, 1)
+    q, r = np.divmod(m1 << top, den)
+    zero = q == 0
+    y, flags = _round(f, sign, np.where(zero, 1, (q << 1) | (r != 0)), e1 - e2 - top - 1, rm, saturate)
+    sbit = sign << (f.width - 1)
+    y = np.where(zero | i2, sbit, y)                  # 0/x and x/inf: exact signed zero
+    flags = np.where(zero | i2, 0, flags)
+    dz = z2 & ~z1 & ~i1 & ~n1
+    y = np.where(dz, _infinite(f, sign, saturate), y)
+    y = np.where(i1, sbit | (f.inf or 0), y)
+    flags = np.where(dz, FLAG_DZ, np.where(i1, 0, flags))
+    invalid = (i1 & i2) | (z1 & z2)
+    return _finish(f, len(y), y, flags, n1 | n2 | invalid, sn1 | sn2 | invalid)
+
+
+def sqrt(f, a, rm: str, saturate: bool = False):
+    """IEEE square root on arrays: sqrt(-0) = -0, negative operands NV.
+
+    >>> y, fl = sqrt(get_format("fp16"), np.array([0x4000, 0x4400, 0x8000, 0xBC00]), "rne")
+    >>> [hex(int(v)) for v in y], [int(v) for v in fl]          # sqrt 2, sqrt 4, sqrt -0, sqrt -1
+    (['0x3da8', '0x4000', '0x8000', '0x7e00'], [1, 0, 0, 16])
+    """
+    f = get_format(f)
+    _check(f, rm)
+    s, m, e, nan, snan, inf = _decode(f, a)
+    odd = (e & 1) == 1
+    m, e = np.where(odd, m << 1, m), np.where(odd, e - 1, e)
+    sh = 2 * ((60 - _bitlen(m)) // 2)                 # even shift: big < 2^60, root >= 29 bits
+    big = m << sh
+    # numpy has no integer square root on arrays: float64's sqrt of big (rounded to 53 bits,
+    # then a correctly rounded sqrt) is within 2^-20 of the true root below 2^30, so its floor
+    # is the integer root or one off; exact integer checks (r^2 < 2^61: no overflow) fix that.
+    r = np.floor(np.sqrt(big.astype(np.float64))).astype(_I)
+    r = np.where(r * r > big, r - 1, r)
+    r = np.where((r + 1) * (r + 1) <= big, r + 1, r)
+    zero = m == 0
+    y, flags = _round(f, np.zeros_like(s), np.where(zero, 1, (r << 1) | (r * r != big)), (e - sh) // 2 - 1,
+                      rm, saturate)
+    keep = zero | (inf & (s == 0))                    # +-0 and +inf are their own roots
+    bits = np.asarray(a, dtype=np.uint64).astype(_I)
+    y = np.where(keep, bits, y)
+    flags = np.where(keep, 0, flags)
+    invalid = (s == 1) & ~zero & ~nan
+    return _finish(f, len(y), y, flags, nan | invalid, snan | invalid)
+
+
 _BITLEN = np.frompyfunc(int.bit_length, 1, 1)
 
 
@@ -279,4 +350,4 @@ def _check(f: FPFormat, rm: str) -> None:
 
 # The operations covered, by their registry reference names, in the references' convention
 # ``fn(fmt, *operand arrays, rm, **params) -> (bits, flags)`` (`spikefp.verify.reference.OPS`).
-OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "dot": dot}
+OPS = {"add": add, "sub": sub, "mul": mul, "fma": fma, "dot": dot, "div": div, "sqrt": sqrt}
