@@ -66,7 +66,7 @@ def reference(unit, jobs: int) -> Reference:
         return Reference(partial(elementary_fast.evaluate, name, f, rm=unit.rm, **unit.reference_params),
                          "elementary_fast", True)
     label = ("elementary.table" if name in elementary.OPS and f.width <= elementary.TABLE_MAX_WIDTH else
-             "fastref" if name in fastref.OPS and fastref.supported(f) else "scalar")
+             "fastref" if name in fastref.OPS and fastref.supported(f, **unit.reference_params) else "scalar")
     return Reference(lambda a: check.expected(unit, {"a": a}, None, jobs), label, False)
 
 

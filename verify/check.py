@@ -111,15 +111,16 @@ def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
                                    or elementary_fast.supported(unit.fmt)):
         return _elementary(unit, np.asarray(ops["a"], dtype=np.uint64), rm_codes)
     fast = fastref.OPS.get(unit.operation.reference)
-    if fast is not None and fastref.supported(unit.fmt):
+    if fast is not None and fastref.supported(unit.fmt, **unit.reference_params):
         cols = [np.asarray(ops[k], dtype=np.uint64) for k in unit.operands]
         codes = np.full(n, reference_code(unit.rm), np.uint64) if rm_codes is None else np.asarray(rm_codes)
         y = np.empty(n, np.uint64)
         f = np.empty(n, np.uint64)
         for code in np.unique(codes):
             sel = codes == code
-            if code >= 5:                    # invalid dynamic mode: canonical NaN, NV
-                y[sel], f[sel] = unit.fmt.canonical_nan, FLAG_NV
+            if code >= 5:                    # invalid dynamic mode: NV, the value the reference gives
+                y[sel], f[sel] = reference.OPS[name](unit.fmt, *(0,) * len(cols), reference.INVALID_RM,
+                                                     **unit.reference_params)
             else:
                 y[sel], f[sel] = fast(unit.fmt, *(c[sel] for c in cols), ROUNDING_MODES[int(code)],
                                       **unit.reference_params)
