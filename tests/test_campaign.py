@@ -134,3 +134,16 @@ def test_cli_exit_status_json_and_resume(tmp_path, capsys):
                 [UNIT, "--resume", d], [UNIT, "--exhaustive", "--n", "5"]):
         assert main(["campaign", *bad]) == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_projection_counts_the_plan_and_prints_before_the_run(capsys):
+    from spikefp.verify.campaign import plan, project
+    shards = plan(["fp8e5m2.add", "fp8e5m2.mul"], modes="all", shard=100_000)
+    p = project(shards, sample=4096)
+    assert p.vectors == 2 * 5 * 65536 and p.shards == len(shards) == 10
+    assert set(p.rates) == {"fp8e5m2.add", "fp8e5m2.mul"} and all(r > 0 for r in p.rates.values())
+    assert p.seconds == pytest.approx(5 * 65536 / p.rates["fp8e5m2.add"] + 5 * 65536 / p.rates["fp8e5m2.mul"])
+    assert main(["campaign", "fp8e5m2.add", "--exhaustive", "--project-only"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("spikefp campaign: 65,536 vectors in 1 shards; measured")
+    assert "h on 64 workers" in captured.err

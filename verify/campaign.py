@@ -51,7 +51,7 @@ from ..hdl.netlist import atomic_write
 from ..hdl.progress import phase
 from . import check, vectors
 
-__all__ = ["Shard", "ShardResult", "Row", "Summary", "plan", "run_shard", "run", "failure_paths", "load_manifest",
+__all__ = ["Projection", "project", "Shard", "ShardResult", "Row", "Summary", "plan", "run_shard", "run", "failure_paths", "load_manifest",
            "DEFAULT_SHARD", "MIN_SHARD", "MAX_SHARD"]
 
 DEFAULT_SHARD = 1 << 20
@@ -412,6 +412,35 @@ def run(shards: list[Shard], engine: str = "local", workers: int = 1, scheduler:
                    interrupted)
 
 
+class Projection(NamedTuple):
+    """A campaign's size and its time, from each unit's throughput measured on one worker."""
+    vectors: int
+    shards: int
+    rates: dict            # unit (and "dyn" when dynamic) -> vectors per second on one worker
+    seconds: float         # on one worker
+
+    def __str__(self) -> str:
+        rates = ", ".join(f"{k} {v / 1e6:.1f} M/s" for k, v in self.rates.items())
+        hours = [f"{self.seconds / w / 3600:,.2f} h on {w}" for w in (1, 2, 8, 64)]
+        return (f"{self.vectors:,} vectors in {self.shards:,} shards; measured per worker: {rates}; "
+                f"projected: {', '.join(hours)} workers")
+
+
+def project(shards: list[Shard], sample: int = 1 << 18) -> Projection:
+    """Time ``sample`` vectors of each unit of the plan (after one untimed run that builds
+    and compiles it) and project the whole plan's time on one worker."""
+    rates: dict = {}
+    for sh in shards:
+        name = sh.unit + (" dyn" if sh.dynamic else "")
+        if name not in rates:
+            probe = sh._replace(stop=sh.start + min(sample, sh.stop - sh.start))
+            run_shard(probe)                         # build and compile: not part of the rate
+            r = run_shard(probe)
+            rates[name] = r.vectors / max(r.seconds, 1e-9)
+    seconds = sum((sh.stop - sh.start) / rates[sh.unit + (" dyn" if sh.dynamic else "")] for sh in shards)
+    return Projection(sum(sh.stop - sh.start for sh in shards), len(shards), rates, seconds)
+
+
 def format_summary(s: Summary) -> str:
     """The human-readable table of a summary."""
     lines = [f"{'unit':16s} {'mode':14s} {'vectors':>15s} {'mismatches':>10s} {'s':>9s}"]
@@ -442,6 +471,9 @@ def add_arguments(ap) -> None:
     ap.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     ap.add_argument("--shard", type=int, default=DEFAULT_SHARD,
                     help=f"vectors per shard, {MIN_SHARD:,} to {MAX_SHARD:,} (default 2^20)")
+    ap.add_argument("--project", action="store_true", help="first measure each unit's throughput on one worker "
+                    "and print the campaign's size and projected time on 1, 2, 8 and 64 workers (stderr)")
+    ap.add_argument("--project-only", action="store_true", help="print the projection and stop (implies --project)")
     ap.add_argument("--resume", metavar="DIR", help="manifest directory: finished shards are kept and skipped")
     ap.add_argument("--failures", metavar="FILE", help="mismatches as `spikefp eval` lines (one file per unit and "
                     "mode; default DIR/failures-<unit>-<mode>.txt with --resume)")
@@ -457,11 +489,16 @@ def run_args(args) -> int:
     (interrupted); ValueError for bad input."""
     if not MIN_SHARD <= args.shard <= MAX_SHARD:
         raise ValueError(f"--shard must be {MIN_SHARD:,} to {MAX_SHARD:,}, got {args.shard}")
+    args.project = args.project or args.project_only
     if args.workers < 1 or args.keep < 0 or (args.n is not None and args.n < 1):
         raise ValueError("--workers and --n must be positive, --keep non-negative")
     engine = "dask" if args.scheduler else args.engine
     shards = plan(args.units, args.n is None, args.n or 0, args.modes or (None if args.dynamic else "rne"),
                   args.dynamic, args.shard, args.seed, args.keep)
+    if args.project:
+        print(f"spikefp campaign: {project(shards)}", file=sys.stderr, flush=True)
+        if args.project_only:
+            return 0
     try:
         s = run(shards, engine, args.workers, args.scheduler, args.resume, args.failures, args.max_shards)
     except KeyboardInterrupt:
