@@ -525,6 +525,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with the one-line error of every other spikefp failure (exit status 2)."""
 
     def error(self, message):
+        if len(message) > 160 and " (choose from " in message:      # a long list: --help shows the choices
+            message = message.split(" (choose from ")[0]
         self.exit(2, f"spikefp: error: {message} (see `{self.prog} --help`)\n")
 
 
