@@ -40,7 +40,7 @@ from ..hdl.netlist import atomic_write
 from ..hdl.progress import phase
 from .boards import Pinout
 from .devices import device as get_device
-from .flow import FlowError, pack, place_and_route, synthesize
+from .flow import FlowError, overflow, pack, place_and_route, synthesize
 from .host import TIMEOUT_BYTES, Frame
 from .uart import UARTReceiver, UARTTransmitter
 
@@ -204,14 +204,15 @@ def build(unit, board: Pinout, out_dir, baud: int = 115_200, pipeline: int = 0, 
         wd = Path(workdir) if workdir is not None else Path(tmp)
         with phase(f"yosys synth_ice40 {d.top}"):
             res = synthesize(d.files, d.top, wd)
-        if res.luts > dev.luts or res.ffs > dev.luts:
-            raise ValueError(f"{unit.name} does not fit the {board.name}'s {dev.name}: {res.luts:,} LUT4 and "
-                             f"{res.ffs:,} flip-flops with the UART, {dev.luts:,} logic cells")
+        over = overflow(res, dev)
+        if over:
+            raise ValueError(f"{unit.name} does not fit the {board.name}'s {dev.name}: {'; '.join(over)} "
+                             "with the UART")
         try:
             with phase(f"nextpnr-ice40 {d.top} on {dev.name}"):
                 placed = place_and_route(res.json_path, dev, wd, pcf=pcf, freq_mhz=board.clock_hz / 1e6)
         except FlowError as e:
-            if "place" in str(e).lower() or "route" in str(e).lower():
+            if e.unplaceable:
                 raise ValueError(f"{unit.name} does not fit the {board.name}'s {dev.name}: {e}") from None
             raise
         bitstream = wd / f"{module}.bin"

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from ..verify.tools import ToolError, get_tool
 from .devices import Device
 
-__all__ = ["FlowError", "Resources", "Placement", "synthesize", "place_and_route", "pack"]
+__all__ = ["FlowError", "Resources", "Placement", "synthesize", "overflow", "place_and_route", "pack"]
 
 
 class FlowError(ToolError):
@@ -34,6 +34,11 @@ class FlowError(ToolError):
         first = (errors or [ln.strip() for ln in output.splitlines() if ln.strip()][-1:] or ["no output"])[0]
         self.output = output
         super().__init__(f"{tool} failed: {first[:300]} (log: {log})")
+
+    @property
+    def unplaceable(self) -> bool:
+        """nextpnr could not place or route the design: it does not fit (cells, pins or wires)."""
+        return "place" in str(self).lower() or "route" in str(self).lower()
 
 
 class Resources(NamedTuple):
@@ -78,6 +83,13 @@ def synthesize(sources: dict[str, str], top: str, workdir) -> Resources:
     ffs = sum(n for cell, n in cells.items() if cell.startswith("SB_DFF"))
     return Resources(cells.get("SB_LUT4", 0), cells.get("SB_CARRY", 0), ffs, cells.get("SB_RAM40_4K", 0),
                      cells.get("SB_MAC16", 0), dict(sorted(cells.items())), str(netlist))
+
+
+def overflow(res: Resources, device: Device) -> list[str]:
+    """What ``res`` needs beyond ``device``, e.g. ``["8,499 LUT4 > 7,680"]``; empty when it fits."""
+    return [f"{used:,} {what} > {have:,}" for used, have, what in
+            ((res.luts, device.luts, "LUT4"), (res.ffs, device.luts, "flip-flops"),
+             (res.brams, device.brams, "block RAMs"), (res.dsps, device.dsps, "DSPs")) if used > have]
 
 
 def place_and_route(json_path, device: Device, workdir, pcf: str | None = None, freq_mhz: float = 12,

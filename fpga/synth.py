@@ -26,7 +26,7 @@ from pathlib import Path
 from ..hdl import rtl
 from ..hdl.progress import phase
 from .devices import Device, device as get_device
-from .flow import FlowError, place_and_route, synthesize
+from .flow import FlowError, overflow, place_and_route, synthesize
 
 __all__ = ["SynthReport", "synth", "registered_io_wrapper"]
 
@@ -121,9 +121,7 @@ def synth(unit, target: str = "ice40-hx8k", pipeline: int = 0, backend: str = "l
         source = {f"{manifest['module']}.v": text}
         with phase(f"yosys synth_ice40 {manifest['module']}"):
             alone = synthesize(source, manifest["module"], wd / "unit")
-        over = [f"{used:,} {what} > {have:,}" for used, have, what in
-                ((alone.luts, dev.luts, "LUT4"), (alone.ffs, dev.luts, "flip-flops"),
-                 (alone.brams, dev.brams, "block RAMs"), (alone.dsps, dev.dsps, "DSPs")) if used > have]
+        over = overflow(alone, dev)
         fits, fmax, cells = not over, None, None
         if fits:
             try:
@@ -134,7 +132,7 @@ def synth(unit, target: str = "ice40-hx8k", pipeline: int = 0, backend: str = "l
                 fmax, cells = placed.fmax_mhz, placed.logic_cells
             except FlowError as e:
                 # The unit alone fits, but with the wrapper it cannot be placed (cells or routing).
-                if "place" not in str(e).lower() and "route" not in str(e).lower():
+                if not e.unplaceable:
                     raise
                 fits, over = False, [f"nextpnr could not place and route it: {e}"]
     stats = unit.netlist.stats()
