@@ -29,6 +29,15 @@ __all__ = ["STYLES", "to_verilog", "neuron_expression", "neuron_muxes"]
 STYLES = ("sum", "lut")
 
 
+def _literals(inputs, weights, threshold: int):
+    """The neuron over literals with non-negative weights: ([(input, |w|, negated)], threshold).
+
+    w*x with w < 0 equals |w|*(~x) - |w|, so a negative weight becomes the complemented input.
+    """
+    terms = [(x, abs(w), w < 0) for x, w in zip(inputs, weights) if w]
+    return terms, threshold + sum(w for _, w, negated in terms if negated)
+
+
 def neuron_expression(inputs, weights, threshold: int, ref) -> str:
     """Verilog expression of one neuron; ``ref(i)`` names node ``i``.
 
@@ -37,13 +46,9 @@ def neuron_expression(inputs, weights, threshold: int, ref) -> str:
     >>> neuron_expression([2, 3, 4], [2, 1, -1], 2, "x{}".format)
     '(2 * x2 + x3 + {~x4}) >= 3'
     """
-    # w*x with w < 0 equals |w|*(~x) - |w|: every weight becomes non-negative over a literal.
-    lits, ws, theta = [], [], threshold
-    for x, w in zip(inputs, weights):
-        if w:
-            lits.append(ref(x) if w > 0 else "~" + ref(x))
-            ws.append(abs(w))
-            theta += max(-w, 0)
+    terms, theta = _literals(inputs, weights, threshold)
+    lits = ["~" + ref(x) if negated else ref(x) for x, _, negated in terms]
+    ws = [w for _, w, _ in terms]
     total = sum(ws)
     if theta <= 0:
         return "1'b1"
@@ -80,19 +85,17 @@ def neuron_muxes(inputs, weights, threshold: int, ref, name: str) -> list[tuple[
     simple = neuron_expression(inputs, weights, threshold, ref)
     if " >= " not in simple:
         return [(name, simple)]
-    # As in neuron_expression: w*x with w < 0 is |w|*(~x) - |w|; the diagram tests x itself.
-    live = [(x, w) for x, w in zip(inputs, weights) if w]
-    live.sort(key=lambda xw: -abs(xw[1]))            # heaviest first: a small diagram
-    theta = threshold + sum(max(-w, 0) for _, w in live)
-    bdd = threshold_bdd([abs(w) for _, w in live], theta)
+    terms, theta = _literals(inputs, weights, threshold)
+    terms.sort(key=lambda t: -t[1])                  # heaviest first: a small diagram
+    bdd = threshold_bdd([w for _, w, _ in terms], theta)
 
     def sig(k) -> str:
         return "1'b1" if k == "T" else "1'b0" if k == "F" else f"{name}_m{k}"
 
     out = []
     for k, node in enumerate(bdd.nodes):
-        x, w = live[node.var]
-        hi, lo = (node.hi, node.lo) if w > 0 else (node.lo, node.hi)   # a negative weight tests ~x
+        x, _, negated = terms[node.var]
+        hi, lo = (node.lo, node.hi) if negated else (node.hi, node.lo)  # the literal ~x: test x, swap
         out.append((name if k == len(bdd.nodes) - 1 else sig(k), f"{ref(x)} ? {sig(hi)} : {sig(lo)}"))
     return out
 
