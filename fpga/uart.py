@@ -50,13 +50,18 @@ def divisor(clock_hz: int, baud: int) -> int:
     return d
 
 
+def _checked(divisor: int) -> int:
+    """Clock cycles per bit: at least 4, so the receiver can find a bit's middle."""
+    if divisor < 4:
+        raise ValueError(f"a UART needs at least 4 clock cycles per bit, got {divisor}")
+    return divisor
+
+
 class UARTReceiver(wiring.Component):
     """8N1 receiver: ``rx`` (the line) in, bytes out on ``data`` (valid for one cycle each)."""
 
     def __init__(self, divisor: int):
-        if divisor < 4:
-            raise ValueError(f"a UART needs at least 4 clock cycles per bit, got {divisor}")
-        self.divisor = divisor
+        self.divisor = _checked(divisor)
         super().__init__({"rx": In(1, init=1), "data": Out(stream.Signature(8, always_ready=True))})
 
     def elaborate(self, platform):
@@ -99,9 +104,7 @@ class UARTTransmitter(wiring.Component):
     """8N1 transmitter: bytes in on ``data`` (taken when ``valid`` and ``ready``), ``tx`` (the line) out."""
 
     def __init__(self, divisor: int):
-        if divisor < 4:
-            raise ValueError(f"a UART needs at least 4 clock cycles per bit, got {divisor}")
-        self.divisor = divisor
+        self.divisor = _checked(divisor)
         super().__init__({"data": In(stream.Signature(8)), "tx": Out(1)})
 
     def elaborate(self, platform):
