@@ -19,6 +19,7 @@ import contextlib
 import os
 import sys
 import threading
+import time
 
 __all__ = ["enabled", "phase", "set_quiet"]
 
@@ -31,9 +32,13 @@ def set_quiet(quiet: bool = True) -> None:
     _quiet = bool(quiet)
 
 
+def _silenced() -> bool:
+    return _quiet or os.environ.get("SPIKEFP_QUIET", "") not in ("", "0")
+
+
 def enabled() -> bool:
     """Whether progress is shown: stderr is a terminal and nobody asked for quiet."""
-    if _quiet or os.environ.get("SPIKEFP_QUIET", "") not in ("", "0"):
+    if _silenced():
         return False
     try:
         return sys.stderr.isatty()
@@ -49,14 +54,20 @@ def _columns() -> int:
 
 
 @contextlib.contextmanager
-def phase(desc: str, total: int | None = None, unit: str = "it"):
+def phase(desc: str, total: int | None = None, unit: str = "it", log_every: float | None = None):
     """A tqdm bar for one phase of work; ``bar.update(n)`` as it advances.
 
     With ``total=None`` the bar shows elapsed time, refreshed twice a second even while
-    the caller waits on a subprocess.
+    the caller waits on a subprocess. ``log_every`` (seconds): where stderr is no terminal
+    (a log file, a batch job) and nobody asked for quiet, write one plain line that often
+    instead — count, rate and time left — for work that runs for hours.
     """
     from tqdm import tqdm
     show = enabled()
+    if not show and log_every and total and not _silenced():
+        with _lines(desc, total, unit, log_every) as bar:
+            yield bar
+        return
     # Follow the terminal's width, except on one that reports 0 columns (a bare pty), where
     # tqdm would draw nothing at all.
     width = _columns() if show else 80
@@ -79,3 +90,37 @@ def phase(desc: str, total: int | None = None, unit: str = "it"):
         if ticker is not None:
             ticker.join()
         bar.close()
+
+
+class _Counter:
+    def __init__(self):
+        self.n = 0
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+
+@contextlib.contextmanager
+def _lines(desc: str, total: int, unit: str, every: float):
+    """`phase` as a line on stderr every ``every`` seconds (and none for work shorter than that)."""
+    from tqdm import tqdm
+    counter, stop, t0 = _Counter(), threading.Event(), time.monotonic()
+
+    def write():
+        n, dt = counter.n, time.monotonic() - t0
+        rate = n / dt if dt > 0 else 0.0
+        left = tqdm.format_interval((total - n) / rate) if rate > 0 else "?"
+        print(f"{desc}: {tqdm.format_sizeof(n)}/{tqdm.format_sizeof(total)}{unit} ({100 * n / total:.1f}%), "
+              f"{tqdm.format_sizeof(rate)}{unit}/s, {tqdm.format_interval(dt)} elapsed, {left} left",
+              file=sys.stderr, flush=True)
+
+    def tick():
+        while not stop.wait(every):
+            write()
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield counter
+    finally:
+        stop.set()
+        ticker.join()

@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 
 from . import __version__
 from .evaluate import excerpt as _excerpt
@@ -724,6 +725,25 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (``kill``, a batch system's time limit) ends a command like Ctrl-C: its cleanup
+    runs (a campaign's journal is closed, its workers stopped) and the exit status is 130. A
+    process forked from this one dies of it as usual."""
+    import signal
+    if threading.current_thread() is not threading.main_thread():
+        return
+    pid = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv=None) -> int:
     """Run one command; returns the exit status (`EXIT_STATUS`)."""
     import warnings
@@ -731,6 +751,7 @@ def main(argv=None) -> int:
     from .hdl.progress import set_quiet
     # A warning (e.g. no C compiler: the numpy engine runs) is one line, like an error.
     warnings.formatwarning = lambda message, *args, **kw: f"spikefp: warning: {message}\n"
+    _terminate_as_interrupt()
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         try:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import pysim
 from ..generators.fpformat import FLAG_NV, ROUNDING_MODES, rm_code as reference_code
-from . import elementary, elementary_fast, fastref, reference
+from . import elementary, elementary_fast, fastref, hostref, reference
 
 __all__ = ["CheckReport", "check", "expected", "mode_names", "operations", "reference_fn"]
 
@@ -96,13 +96,23 @@ def _elementary(unit, a: np.ndarray, rm_codes):
     return y, f
 
 
+def _vectorized(name: str, unit):
+    """The fastest vectorized reference for the unit's operation and format, or None: the
+    float64-hardware one (`spikefp.verify.hostref`: + - x / sqrt), else `spikefp.verify.fastref`."""
+    for module in (hostref, fastref):
+        fn = module.OPS.get(name)
+        if fn is not None and module.supported(unit.fmt, **unit.reference_params):
+            return fn
+    return None
+
+
 def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
     """Reference results (y, flags) as uint64 arrays.
 
     Elementary functions come from exhaustive tables for formats of at most 16 bits
     (`spikefp.verify.elementary.table`, built once and cached on disk) and from
-    `spikefp.verify.elementary_fast` for the others of up to 24-bit significands; the vectorized reference
-    (`spikefp.verify.fastref`) serves the formats it covers; others go through the integer
+    `spikefp.verify.elementary_fast` for the others of up to 24-bit significands; the vectorized references
+    (`_vectorized`) serve the formats they cover; others go through the integer
     reference, on ``jobs`` worker processes for large runs.
     """
     n = len(ops[unit.operands[0]])
@@ -110,20 +120,24 @@ def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
     if name in elementary.OPS and (unit.fmt.width <= elementary.TABLE_MAX_WIDTH
                                    or elementary_fast.supported(unit.fmt)):
         return _elementary(unit, np.asarray(ops["a"], dtype=np.uint64), rm_codes)
-    fast = fastref.OPS.get(unit.operation.reference)
-    if fast is not None and fastref.supported(unit.fmt, **unit.reference_params):
+    fast = _vectorized(name, unit)
+    if fast is not None:
         cols = [np.asarray(ops[k], dtype=np.uint64) for k in unit.operands]
+
+        def one_mode(code, cols):
+            if code >= 5:                    # invalid dynamic mode: NV, the value the reference gives
+                y, f = reference.OPS[name](unit.fmt, *(0,) * len(cols), reference.INVALID_RM, **unit.reference_params)
+                return np.full(len(cols[0]), y, np.uint64), np.full(len(cols[0]), f, np.uint64)
+            return fast(unit.fmt, *cols, ROUNDING_MODES[int(code)], **unit.reference_params)
+
         codes = np.full(n, reference_code(unit.rm), np.uint64) if rm_codes is None else np.asarray(rm_codes)
+        if n and (codes == codes[0]).all():  # one mode (static units, campaign shards): no selections
+            return one_mode(int(codes[0]), cols)
         y = np.empty(n, np.uint64)
         f = np.empty(n, np.uint64)
         for code in np.unique(codes):
             sel = codes == code
-            if code >= 5:                    # invalid dynamic mode: NV, the value the reference gives
-                y[sel], f[sel] = reference.OPS[name](unit.fmt, *(0,) * len(cols), reference.INVALID_RM,
-                                                     **unit.reference_params)
-            else:
-                y[sel], f[sel] = fast(unit.fmt, *(c[sel] for c in cols), ROUNDING_MODES[int(code)],
-                                      **unit.reference_params)
+            y[sel], f[sel] = one_mode(int(code), [c[sel] for c in cols])
         return y, f
     modes = mode_names(rm_codes) if rm_codes is not None else [unit.rm] * n
     cols = [ops[k] for k in unit.operands]

@@ -52,14 +52,14 @@ def supported(f, target=None, **params) -> bool:
 
 
 def _bitlen(x: np.ndarray) -> np.ndarray:
-    """Bit length of non-negative int64 values (0 for 0)."""
+    """Bit length of non-negative int64 values (0 for 0).
+
+    float64's exponent is the bit length, except where the conversion rounded up to the next
+    power of two (values within 2^-53 below one): one shift tests for that and takes it back.
+    """
     x = x.astype(_I)
-    n = np.zeros(x.shape, _I)
-    for s in (32, 16, 8, 4, 2, 1):
-        big = (x >> s) > 0
-        n = np.where(big, n + s, n)
-        x = np.where(big, x >> s, x)
-    return n + (x > 0)
+    n = np.frexp(x.astype(np.float64))[1].astype(_I)
+    return n - (((x >> np.maximum(n - 1, 0)) == 0) & (x > 0))
 
 
 def _chunked(fn):
@@ -135,6 +135,12 @@ def _round(f: FPFormat, sign, m, q0, rm, saturate):
     q_unb = lead - (p - 1)
     r_unb, _ = _round_int(sign, m, q_unb - q0, rm)
     tiny = q_unb + _bitlen(r_unb) - 1 < f.emin
+    return _encode(f, sign, r, q, inexact, tiny, rm, saturate)
+
+
+def _encode(f: FPFormat, sign, r, q, inexact, tiny, rm, saturate):
+    """Bits and flags of the rounded (-1)^sign * r * 2^q (r < 2^p, normalized whenever
+    q > emin - M), overflowing by the mode; ``tiny``: tininess after rounding."""
     max_sig = (f.max_finite & ((1 << f.M) - 1)) | (1 << f.M)
     max_q = (f.max_finite >> f.M) - f.bias - f.M
     # r is normalized (2^(p-1) <= r < 2^p) whenever it could overflow
