@@ -147,3 +147,50 @@ def test_projection_counts_the_plan_and_prints_before_the_run(capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("spikefp campaign: 65,536 vectors in 1 shards; measured")
     assert "h on 64 workers" in captured.err
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_sigterm_stops_a_campaign_that_then_resumes(engine, tmp_path):
+    """``kill`` (a batch system's time limit) ends a long campaign like Ctrl-C: exit 130, one
+    line, the journal whole; the rerun computes only what is missing."""
+    import subprocess
+    import time
+    d = tmp_path / "c"
+    cmd = [sys.executable, "-m", "spikefp", "campaign", "fp16.mul", "--exhaustive", "--resume", str(d),
+           "--engine", engine, "--workers", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journal = d / "shards.jsonl"
+    deadline = time.monotonic() + 120
+    while not (journal.exists() and journal.read_text().count("\n") >= 3) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.terminate()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("spikefp: interrupted") and "Traceback" not in err
+    before = campaign.load_manifest(d)["shards"]
+    assert len(before) >= 3 and all(r["mismatches"] == 0 for r in before.values())
+    again = subprocess.run(cmd[:-4] + ["--max-shards", "2", "--json"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 130                       # stopped by --max-shards, not finished
+    summary = json.loads(again.stdout)
+    assert summary["shards_computed"] == 2 and summary["vectors"] == (len(before) + 2) << 20
+    after = campaign.load_manifest(d)["shards"]
+    assert len(after) == len(before) + 2 and all(after[k] == v for k, v in before.items())
+
+
+def test_progress_lines_where_stderr_is_no_terminal(monkeypatch, capsys):
+    """Hours of work under ``make | tee`` or a batch job: a plain line every ``log_every``
+    seconds with the count, the rate and the time left; none with --quiet."""
+    import time
+    from spikefp.hdl import progress
+    with progress.phase("campaign", total=1000, unit=" vectors", log_every=0.05) as bar:
+        for _ in range(4):
+            bar.update(100)
+            time.sleep(0.06)
+        time.sleep(0.4)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) >= 2 and any(line.startswith("campaign: 400/1.00k vectors (40.0%), ") for line in lines)
+    assert all("vectors/s" in line and line.endswith(" left") for line in lines)
+    monkeypatch.setenv("SPIKEFP_QUIET", "1")
+    with progress.phase("campaign", total=1000, log_every=0.05) as bar:
+        time.sleep(0.12)
+    assert capsys.readouterr().err == ""
