@@ -12,7 +12,7 @@ STAMP_PIP := $(VENV)/.pip-stamp
 # A local wheel directory (if the machine has one) lets pip find torch without a download.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install demo test regress regress-fpu exhaustive exhaustive-fp32 exhaustive16 bench clean
+.PHONY: install demo test regress regress-fpu exhaustive exhaustive-fp32 exhaustive-fp32-sqrt exhaustive16 bench clean
 
 install: $(STAMP_APT) $(STAMP_PIP)
 
@@ -80,6 +80,13 @@ exhaustive16: install
 	mkdir -p build/exhaustive16 && set -o pipefail && $(VENV)/bin/spikefp campaign fp16.add fp16.sub fp16.mul fp16.div bf16.add bf16.sub bf16.mul bf16.div \
 	  fp16.sqrt bf16.sqrt $(CONV16) --exhaustive --modes all --engine dask --workers $(WORKERS) \
 	  --project --resume build/exhaustive16 --json | tee build/exhaustive16/summary.json
+
+# Every fp32 square root input (2^32, RNE) the same way: minutes on 2 cores; resumable from
+# build/exhaustive-fp32-sqrt.
+exhaustive-fp32-sqrt: install
+	mkdir -p build/exhaustive-fp32-sqrt && set -o pipefail && $(VENV)/bin/spikefp campaign fp32.sqrt --exhaustive \
+	  --modes rne --engine dask --workers $(WORKERS) --project --resume build/exhaustive-fp32-sqrt --json \
+	  | tee build/exhaustive-fp32-sqrt/summary.json
 
 bench: install
 	$(PY) benchmarks/pysim_throughput.py

@@ -100,6 +100,7 @@ class Row:
     mismatches: int = 0
     seconds: float = 0.0             # spent in shards (summed over workers)
     failures: list = field(default_factory=list)
+    reference: str = ""              # the module the expected results came from
 
 
 @dataclass
@@ -134,7 +135,8 @@ class Summary:
                 "engine": self.engine, "workers": self.workers, "shards_computed": self.computed,
                 "interrupted": self.interrupted,
                 "rows": [{"unit": r.unit, "mode": r.mode, "vectors": r.vectors, "mismatches": r.mismatches,
-                          "seconds": round(r.seconds, 3), "first": r.failures[0] if r.failures else None}
+                          "seconds": round(r.seconds, 3), "first": r.failures[0] if r.failures else None,
+                          "reference": r.reference}
                          for r in self.rows]}
 
 
@@ -415,7 +417,9 @@ def run(shards: list[Shard], engine: str = "local", workers: int = 1, scheduler:
                 journal.close()
     rows: dict[str, Row] = {}
     for s in shards:
-        row = rows.setdefault(s.label, Row(s.unit, s.label.split(" ", 1)[1]))
+        if s.label not in rows:
+            rows[s.label] = Row(s.unit, s.label.split(" ", 1)[1], reference=check.reference_of(build_unit(s)))
+        row = rows[s.label]
         rec = done.get(s.key)
         if rec is not None:
             row.vectors += rec["vectors"]

@@ -106,6 +106,21 @@ def _vectorized(name: str, unit):
     return None
 
 
+def reference_of(unit) -> str:
+    """Which reference `expected` takes the unit's results from (a campaign's provenance).
+
+    >>> import spikefp
+    >>> reference_of(spikefp.unit("fp16.div")), reference_of(spikefp.unit("fp64.div"))
+    ('spikefp.verify.hostref', 'spikefp.verify.reference')
+    """
+    name = unit.operation.reference
+    if name in elementary.OPS and (unit.fmt.width <= elementary.TABLE_MAX_WIDTH
+                                   or elementary_fast.supported(unit.fmt)):
+        return elementary.__name__ if unit.fmt.width <= elementary.TABLE_MAX_WIDTH else elementary_fast.__name__
+    fast = _vectorized(name, unit)
+    return fast.__module__ if fast is not None else reference.__name__
+
+
 def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
     """Reference results (y, flags) as uint64 arrays.
 
