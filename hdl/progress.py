@@ -75,21 +75,28 @@ def phase(desc: str, total: int | None = None, unit: str = "it", log_every: floa
     fmt = "{desc}: {elapsed}" if total is None else None
     bar = tqdm(total=total, desc=desc, unit=unit, disable=not show, file=sys.stderr, leave=False,
                dynamic_ncols=width > 0, ncols=None if width > 0 else 80, mininterval=0.5, bar_format=fmt)
-    stop = threading.Event()
-    ticker = None
-    if not bar.disable:
-        def tick():
-            while not stop.wait(0.5):
-                bar.refresh()
-        ticker = threading.Thread(target=tick, daemon=True)
-        ticker.start()
     try:
-        yield bar
+        with _every(0.5, bar.refresh) if not bar.disable else contextlib.nullcontext():
+            yield bar
+    finally:
+        bar.close()
+
+
+@contextlib.contextmanager
+def _every(seconds: float, fn):
+    """Call ``fn`` every ``seconds`` from a thread while the block runs (the caller may block)."""
+    stop = threading.Event()
+
+    def tick():
+        while not stop.wait(seconds):
+            fn()
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
     finally:
         stop.set()
-        if ticker is not None:
-            ticker.join()
-        bar.close()
+        ticker.join()
 
 
 class _Counter:
@@ -104,7 +111,7 @@ class _Counter:
 def _lines(desc: str, total: int, unit: str, every: float):
     """`phase` as a line on stderr every ``every`` seconds (and none for work shorter than that)."""
     from tqdm import tqdm
-    counter, stop, t0 = _Counter(), threading.Event(), time.monotonic()
+    counter, t0 = _Counter(), time.monotonic()
 
     def write():
         n, dt = counter.n, time.monotonic() - t0
@@ -114,13 +121,5 @@ def _lines(desc: str, total: int, unit: str, every: float):
               f"{tqdm.format_sizeof(rate)}{unit}/s, {tqdm.format_interval(dt)} elapsed, {left} left",
               file=sys.stderr, flush=True)
 
-    def tick():
-        while not stop.wait(every):
-            write()
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    try:
+    with _every(every, write):
         yield counter
-    finally:
-        stop.set()
-        ticker.join()

@@ -102,6 +102,18 @@ def _shift_right(m, d):
     return kept, (m - (kept << d)) != 0
 
 
+def _round_up(rm: str, sign, q, rem, half):
+    """Does the truncated quotient q, with remainder rem of a divisor 2 * half, round up (in
+    magnitude) in mode rm?"""
+    if rm == "rne":
+        return (rem > half) | ((rem == half) & ((q & 1) == 1))
+    if rm == "rmm":
+        return rem >= half
+    if rm == "rtz":
+        return np.zeros(np.shape(rem), bool)
+    return (rem != 0) & (sign == int(rm == "rdn"))
+
+
 def _round_int(sign, m, shift, rm):
     """Round m / 2^shift (shift may be <= 0) in mode rm: (integer, inexact)."""
     pos = shift > 0
@@ -110,16 +122,7 @@ def _round_int(sign, m, shift, rm):
     rem = np.where(pos, m - ((m >> sh) << sh), 0)
     half = np.where(pos, np.left_shift(np.ones_like(sh), sh - 1), 1)
     inexact = rem != 0
-    if rm == "rne":
-        up = (rem > half) | ((rem == half) & ((q & 1) == 1))
-    elif rm == "rmm":
-        up = rem >= half
-    elif rm == "rtz":
-        up = np.zeros_like(inexact)
-    elif rm == "rdn":
-        up = inexact & (sign == 1)
-    else:
-        up = inexact & (sign == 0)
+    up = _round_up(rm, sign, q, rem, half)
     return q + (up & inexact), inexact
 
 

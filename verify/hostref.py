@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..generators.fpformat import FLAG_DZ, FLAG_NV, FPFormat, ROUNDING_MODES, get_format
-from .fastref import _chunked, _decode, _encode, _infinite
+from .fastref import _chunked, _decode, _encode, _infinite, _round_up
 
 __all__ = ["supported", "add", "sub", "mul", "div", "sqrt", "OPS"]
 
@@ -107,18 +107,7 @@ def _round_bits(sign, m, sh, rm: str):
     q = m >> sh
     rem = m - (q << sh)
     half = np.left_shift(1, sh - 1)
-    inexact = rem != 0
-    if rm == "rne":
-        up = (rem > half) | ((rem == half) & ((q & 1) == 1))
-    elif rm == "rmm":
-        up = rem >= half
-    elif rm == "rtz":
-        return q, inexact
-    elif rm == "rdn":
-        up = inexact & (sign == 1)
-    else:
-        up = inexact & (sign == 0)
-    return q + up, inexact
+    return q + _round_up(rm, sign, q, rem, half), rem != 0
 
 
 def _rounded_computed(f: FPFormat, v, nudge, rm: str, saturate: bool):
