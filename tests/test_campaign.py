@@ -194,3 +194,16 @@ def test_progress_lines_where_stderr_is_no_terminal(monkeypatch, capsys):
     with progress.phase("campaign", total=1000, log_every=0.05) as bar:
         time.sleep(0.12)
     assert capsys.readouterr().err == ""
+
+
+def test_a_running_dask_cluster_through_scheduler(capsys):
+    """--scheduler ADDRESS: the campaign runs on a cluster someone else started (here a
+    LocalCluster standing in for `dask scheduler` + `dask worker` on other machines)."""
+    import distributed
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        assert main(["campaign", UNIT, "--modes", "rtz,rmm", "--scheduler", cluster.scheduler_address, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["vectors"], out["mismatches"], out["engine"]) == (2 * 65_536, 0, "dask")
+    assert [(r["mode"], r["vectors"], r["reference"]) for r in out["rows"]] == [
+        ("rtz", 65_536, "spikefp.verify.hostref"), ("rmm", 65_536, "spikefp.verify.hostref")]
