@@ -95,6 +95,7 @@ bench: install
 	$(PY) benchmarks/functions.py
 	$(PY) benchmarks/rtl_throughput.py
 	$(PY) benchmarks/engines.py
+	$(PY) benchmarks/references.py
 	$(PY) benchmarks/robustness.py
 	$(PY) benchmarks/fpga_units.py
 	$(PY) benchmarks/neuro_map.py
