@@ -326,6 +326,7 @@ def cmd_regress(args) -> int:
 
 def cmd_campaign(args) -> int:
     from .verify import campaign
+    args.params = dict(_parse_param(p) for p in args.param)
     try:
         return campaign.run_args(args)
     except ValueError as e:

@@ -207,3 +207,21 @@ def test_a_running_dask_cluster_through_scheduler(capsys):
     assert (out["vectors"], out["mismatches"], out["engine"]) == (2 * 65_536, 0, "dask")
     assert [(r["mode"], r["vectors"], r["reference"]) for r in out["rows"]] == [
         ("rtz", 65_536, "spikefp.verify.hostref"), ("rmm", 65_536, "spikefp.verify.hostref")]
+
+
+def test_profile_and_parameters_reach_every_shard(tmp_path, capsys):
+    """--profile and --param build every shard's unit with them (another netlist, its own name)."""
+    d = str(tmp_path / "o")
+    assert main(["campaign", "fp8e4m3.mul", "--modes", "rtz", "--profile", "loihi", "--param", "saturate=true",
+                 "--resume", d, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(r["unit"], r["mode"], r["vectors"], r["mismatches"]) for r in out["rows"]] == [
+        ("fp8e4m3.mul[profile=loihi,saturate=true]", "rtz", 65_536, 0)]
+    shard, = campaign.plan(["fp8e4m3.mul"], modes="rtz", options={"saturate": True, "profile": "loihi"})
+    built = campaign.build_unit(shard)
+    assert built is spikefp.unit("fp8e4m3.mul", rm="rtz", profile="loihi", saturate=True)
+    assert built.netlist.content_hash() != spikefp.unit("fp8e4m3.mul", rm="rtz").netlist.content_hash()
+    assert campaign.load_manifest(d)["netlists"] == {shard.label: built.netlist.content_hash()}
+    assert main(["campaign", "fp8e4m3.mul", "--param", "saturate"]) == 2
+    assert main(["campaign", "fp8e4m3.mul", "--param", "bogus=1"]) == 2
+    assert capsys.readouterr().err.count("\n") == 2

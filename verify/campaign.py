@@ -72,16 +72,24 @@ class Shard(NamedTuple):
     stop: int
     seed: int | None       # None: indices into the exhaustive operand space; else the draw's seed
     keep: int = 100        # failure lines kept
+    options: tuple = ()    # (name, value) pairs for `spikefp.unit`: profile and generator parameters
+
+    @property
+    def name(self) -> str:
+        """The unit with its options, e.g. ``fp8e4m3.add[profile=loihi,saturate=true]``."""
+        if not self.options:
+            return self.unit
+        return f"{self.unit}[{','.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}' for k, v in self.options)}]"
 
     @property
     def key(self) -> str:
         kind = "exhaustive" if self.seed is None else f"seed{self.seed}"
-        return f"{self.unit}/{'dynamic-' if self.dynamic else ''}{self.mode}/{kind}/{self.start}-{self.stop}"
+        return f"{self.name}/{'dynamic-' if self.dynamic else ''}{self.mode}/{kind}/{self.start}-{self.stop}"
 
     @property
     def label(self) -> str:
         """The unit and mode, as the summary and the failure files name them."""
-        return f"{self.unit} {'dynamic-' if self.dynamic else ''}{self.mode}"
+        return f"{self.name} {'dynamic-' if self.dynamic else ''}{self.mode}"
 
 
 class ShardResult(NamedTuple):
@@ -155,9 +163,10 @@ def _modes(u, modes, dynamic: bool) -> list[str]:
 
 
 def plan(units, exhaustive: bool = True, n: int = 0, modes=("rne",), dynamic: bool = False,
-         shard: int = DEFAULT_SHARD, seed: int = 0, keep: int = 100) -> list[Shard]:
+         shard: int = DEFAULT_SHARD, seed: int = 0, keep: int = 100, options: dict | None = None) -> list[Shard]:
     """The shards of a campaign: every operand tuple (``exhaustive``) or ``n`` random vectors
-    (plus each shard's specials) of every unit in every mode.
+    (plus each shard's specials) of every unit in every mode; ``options``: `spikefp.unit`'s
+    keyword arguments for every unit (``profile``, generator parameters).
 
     ``modes``: rounding-mode names, or None / "all" for the five; a ``dynamic`` unit runs each
     mode as its rm code, and "all" also adds the invalid codes rm5..rm7.
@@ -169,21 +178,22 @@ def plan(units, exhaustive: bool = True, n: int = 0, modes=("rne",), dynamic: bo
     if shard < 1 or keep < 0 or (not exhaustive and n < 1):
         raise ValueError("the shard size and --n must be positive")
     shards = []
+    options = tuple(sorted((options or {}).items()))
     for name in dict.fromkeys(units):
-        u = _unit(name, dynamic=dynamic)
+        u = _unit(name, dynamic=dynamic, **dict(options))
         total = 1 << (u.operand_bits * u.arity) if exhaustive else n
         for mode in _modes(u, modes if modes is None or isinstance(modes, str) else list(modes), dynamic):
             for i, start in enumerate(range(0, total, shard)):
                 shards.append(Shard(u.name, dynamic, mode, start, min(start + shard, total),
-                                    None if exhaustive else seed * 1_000_003 + i, keep))
+                                    None if exhaustive else seed * 1_000_003 + i, keep, options))
     return shards
 
 
 def build_unit(shard: Shard):
     """The unit a shard runs (a seam: tests swap in a mutated one)."""
     if shard.dynamic:
-        return _unit(shard.unit, dynamic=True)
-    return _unit(shard.unit, rm=shard.mode)
+        return _unit(shard.unit, dynamic=True, **dict(shard.options))
+    return _unit(shard.unit, rm=shard.mode, **dict(shard.options))
 
 
 _engines: dict = {}      # id(unit) -> (unit, compiled engine): one compile per unit per process
@@ -223,7 +233,9 @@ def run_shard(shard: Shard) -> ShardResult:
 
 def _fingerprint(shards) -> tuple[str, dict]:
     """The plan's hash and every unit's netlist hash."""
-    plan_hash = hashlib.sha256(json.dumps([s._replace(keep=0) for s in shards]).encode()).hexdigest()[:16]
+    # A shard without options hashes as it did before shards had them (manifests stay valid).
+    plan_hash = hashlib.sha256(json.dumps([list(s._replace(keep=0))[:-1] if not s.options else s._replace(keep=0)
+                                           for s in shards]).encode()).hexdigest()[:16]
     nets = {}
     for s in shards:
         if s.label not in nets:
@@ -418,7 +430,7 @@ def run(shards: list[Shard], engine: str = "local", workers: int = 1, scheduler:
     rows: dict[str, Row] = {}
     for s in shards:
         if s.label not in rows:
-            rows[s.label] = Row(s.unit, s.label.split(" ", 1)[1], reference=check.reference_of(build_unit(s)))
+            rows[s.label] = Row(s.name, s.label.rsplit(" ", 1)[1], reference=check.reference_of(build_unit(s)))
         row = rows[s.label]
         rec = done.get(s.key)
         if rec is not None:
@@ -452,13 +464,13 @@ def project(shards: list[Shard], sample: int = 1 << 18) -> Projection:
     and compiles it) and project the whole plan's time on one worker."""
     rates: dict = {}
     for sh in shards:
-        name = sh.unit + (" dyn" if sh.dynamic else "")
+        name = sh.name + (" dyn" if sh.dynamic else "")
         if name not in rates:
             probe = sh._replace(stop=sh.start + min(sample, sh.stop - sh.start))
             run_shard(probe)                         # build and compile: not part of the rate
             r = run_shard(probe)
             rates[name] = r.vectors / max(r.seconds, 1e-9)
-    seconds = sum((sh.stop - sh.start) / rates[sh.unit + (" dyn" if sh.dynamic else "")] for sh in shards)
+    seconds = sum((sh.stop - sh.start) / rates[sh.name + (" dyn" if sh.dynamic else "")] for sh in shards)
     return Projection(sum(sh.stop - sh.start for sh in shards), len(shards), rates, seconds)
 
 
@@ -486,6 +498,9 @@ def add_arguments(ap) -> None:
                     help="comma-separated rounding modes, or all (default: rne; with --dynamic, the five codes, and "
                          "all adds the invalid codes rm5,rm6,rm7)")
     ap.add_argument("--dynamic", action="store_true", help="the unit with an rm port, run with each mode's code")
+    ap.add_argument("--profile", default="default", help="gate profile of every unit (default, loihi)")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="generator parameter of every unit, e.g. saturate=true")
     ap.add_argument("--engine", choices=("local", "dask"), default="local",
                     help="local: this process or a pool of --workers; dask: a LocalCluster or --scheduler")
     ap.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786); implies --engine dask")
@@ -514,8 +529,11 @@ def run_args(args) -> int:
     if args.workers < 1 or args.keep < 0 or (args.n is not None and args.n < 1):
         raise ValueError("--workers and --n must be positive, --keep non-negative")
     engine = "dask" if args.scheduler else args.engine
+    options = dict(getattr(args, "params", {}))
+    if args.profile != "default":
+        options["profile"] = args.profile
     shards = plan(args.units, args.n is None, args.n or 0, args.modes or (None if args.dynamic else "rne"),
-                  args.dynamic, args.shard, args.seed, args.keep)
+                  args.dynamic, args.shard, args.seed, args.keep, options)
     if args.project:
         print(f"spikefp campaign: {project(shards)}", file=sys.stderr, flush=True)
         if args.project_only:
