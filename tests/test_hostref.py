@@ -134,3 +134,17 @@ def test_check_uses_the_fastest_reference():
     assert check._vectorized("add", spikefp.unit("fp16.add")) is hostref.add
     assert check._vectorized("fma", spikefp.unit("fp16.fma")) is fastref.fma
     assert check._vectorized("div", spikefp.unit("fp64.div")) is None
+
+
+@pytest.mark.parametrize("fmt", ["fp8e4m3", "fp8e5m2", "fp16", "bf16", "fp32"])
+def test_conversion_to_fp64_equals_the_integer_reference(fmt):
+    """Exact conversions: every 8-bit input, every 5th 16-bit one, boundary fp32 inputs."""
+    f, t = get_format(fmt), get_format("fp64")
+    if f.width <= 16:
+        a = np.arange(0, 1 << f.width, 1 if f.width == 8 else 5, dtype=np.uint64)
+    else:
+        a = vectors.for_unit(spikefp.unit(f"{fmt}.to_fp64"), 3000, seed=1)["a"]
+    for rm in ROUNDING_MODES:
+        y, fl = hostref.convert(f, a, rm, target=t)
+        got = list(zip(y.tolist(), fl.tolist()))
+        assert [v for v, g in zip(a.tolist(), got) if reference.OPS["convert"](f, v, rm, target=t) != g] == [], rm

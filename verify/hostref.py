@@ -1,4 +1,4 @@
-"""IEEE reference on the host's float64 unit, for exhaustive campaigns (+ - x / sqrt, p <= 24).
+"""IEEE reference on the host's float64 unit, for exhaustive campaigns (+ - x / sqrt, p <= 24; to fp64).
 
 The machine computes in binary64 (numpy); the result is then rounded to the target format with
 integer operations in any of the five modes, with flags. Why that is exact for p <= 24:
@@ -37,21 +37,23 @@ import numpy as np
 from ..generators.fpformat import FLAG_DZ, FLAG_NV, FPFormat, ROUNDING_MODES, get_format
 from .fastref import _chunked, _decode, _encode, _infinite, _round_up
 
-__all__ = ["supported", "add", "sub", "mul", "div", "sqrt", "OPS"]
+__all__ = ["supported", "add", "sub", "mul", "div", "sqrt", "convert", "OPS"]
 
 _I = np.int64
 _F64_MANT = (1 << 52) - 1
+_FP64 = get_format("fp64")
 TABLE_WIDTH = 16          # formats up to this width decode and round by table lookup
 
 
 def supported(f, target=None, **params) -> bool:
     """Formats whose + - x / sqrt this reference computes exactly: p <= 24 and an exponent
-    range whose products, quotients and roots are normal float64 numbers (fp8, fp16, bf16, fp32).
+    range whose products, quotients and roots are normal float64 numbers (fp8, fp16, bf16, fp32);
+    conversions from them to fp64 (exact: the float64 value itself).
 
     >>> supported(get_format("bf16")), supported(get_format("fp64"))
     (True, False)
     """
-    if not isinstance(f, FPFormat) or target is not None:
+    if not isinstance(f, FPFormat) or (target is not None and target != _FP64):
         return False
     low, high = f.emin - f.M, f.emax + 1            # |x| in [2^low, 2^high) for finite nonzero x
     return f.precision <= 24 and high - low < 480 and -low < 480 and high < 480
@@ -264,5 +266,22 @@ def sqrt(f, a, rm: str, saturate: bool = False):
     return _done(y, flags, sn | (np.isnan(s) & ~n))     # sNaN, x < 0
 
 
+@_chunked
+def convert(src, a, rm: str, *, target, saturate: bool = False):
+    """Conversion to fp64, always exact: the operand's float64 value (NaN: fp64's canonical
+    NaN, NV for a signalling one; E4M3's NaN too).
+
+    >>> y, fl = convert(get_format("bf16"), np.array([0x3F81, 0x7F81]), "rne", target=get_format("fp64"))
+    >>> [hex(int(v)) for v in y], [int(v) for v in fl]      # 1 + 2^-7, sNaN (NV)
+    (['0x3ff0200000000000', '0x7ff8000000000000'], [0, 16])
+    """
+    src = _check(src, rm)
+    if target != _FP64:
+        raise ValueError(f"the float64 reference converts to fp64 only, not to {target.name}")
+    x, n, sn = _values(src, a)
+    y = np.where(n, target.canonical_nan, x.view(np.uint64))
+    return y.astype(np.uint64), np.where(sn, FLAG_NV, 0).astype(np.uint64)
+
+
 # By the registry's reference names, in the references' array convention (`fastref.OPS`).
-OPS = {"add": add, "sub": sub, "mul": mul, "div": div, "sqrt": sqrt}
+OPS = {"add": add, "sub": sub, "mul": mul, "div": div, "sqrt": sqrt, "convert": convert}
