@@ -62,7 +62,7 @@ exhaustive: install
 	  tests/test_torch_engine.py tests/test_dynamics.py tests/test_elementary_ref.py \
 	  tests/test_elementary_fast.py tests/test_fpexp.py tests/test_fplog.py tests/test_fprsqrt.py \
 	  tests/test_fpsigmoid.py tests/test_fpgelu.py tests/test_elementary_rtl.py tests/test_dot.py \
-	  tests/test_train_digits.py
+	  tests/test_train_digits.py tests/test_hostref.py tests/test_fastref_divsqrt.py tests/test_fastref_convert.py
 
 # Every input of fp32.exp and fp32.log2 (2^32 each, static RNE) against the reference; a
 # summary per function in build/exhaustive/. An interrupted run resumes where it stopped.
