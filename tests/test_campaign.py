@@ -71,7 +71,11 @@ def test_a_mutated_neuron_is_caught_and_its_failure_lines_replay(broken, monkeyp
     assert (s.vectors, s.mismatches) == (65_536, mismatches)
     lines = path.read_text().splitlines()
     assert len(lines) == min(50, mismatches) and s.first == f"{UNIT} rtz: {lines[0]}"
-    assert "first mismatch: " + s.first in campaign.format_summary(s)
+    assert f"first mismatch: {s.first} (MPFR gives the same expected result and flags)" in campaign.format_summary(s)
+    assert s.first_mpfr is True and s.as_dict()["first_mpfr_agrees"] is True
+    # a line whose expected value is wrong (a reference error) is called out
+    a, c, y, f = lines[0].split()
+    assert campaign.second_opinion(b, f"{a} {c} {int(y, 16) ^ 1:02X} {f}", "rtz") is False
     # The lines are eval's format: the reference's result and flags follow the operands...
     ops = parse_lines(b, lines)
     ey, ef = check.expected(b, ops)

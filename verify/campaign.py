@@ -50,7 +50,7 @@ from ..generators.fpformat import ROUNDING_MODES, rm_code
 from ..generators.units import unit as _unit
 from ..hdl.netlist import atomic_write
 from ..hdl.progress import phase
-from . import check, vectors
+from . import check, mpfr_ref, vectors
 
 __all__ = ["Projection", "project", "Shard", "ShardResult", "Row", "Summary", "plan", "run_shard", "run", "failure_paths", "load_manifest",
            "DEFAULT_SHARD", "MIN_SHARD", "MAX_SHARD"]
@@ -120,6 +120,7 @@ class Summary:
     computed: int                    # shards computed by this run (the others came from the manifest)
     computed_vectors: int = 0        # their vectors: the throughput's numerator
     interrupted: bool = False
+    first_mpfr: bool | None = None   # does MPFR give the first failure's expected result (None: not asked)
 
     @property
     def vectors(self) -> int:
@@ -137,6 +138,7 @@ class Summary:
     def as_dict(self) -> dict:
         busy = sum(r.seconds for r in self.rows)
         return {"vectors": self.vectors, "mismatches": self.mismatches, "first": self.first,
+                "first_mpfr_agrees": self.first_mpfr,
                 "seconds": round(self.seconds, 3),
                 "vectors_per_second": round(self.computed_vectors / self.seconds) if self.seconds else None,
                 "vectors_per_second_per_worker": round(self.vectors / busy) if busy else None,
@@ -441,8 +443,10 @@ def run(shards: list[Shard], engine: str = "local", workers: int = 1, scheduler:
     for label, path in failure_paths(shards, failures, directory).items():
         if rows[label].failures:
             atomic_write(path, "".join(line + "\n" for line in rows[label].failures))
+    first = next((s for s in shards if rows[s.label].failures), None)
+    verdict = None if first is None else second_opinion(build_unit(first), rows[first.label].failures[0], first.mode)
     return Summary(list(rows.values()), engine, workers, time.perf_counter() - t0, computed, computed_vectors,
-                   interrupted)
+                   interrupted, verdict)
 
 
 class Projection(NamedTuple):
@@ -483,8 +487,28 @@ def format_summary(s: Summary) -> str:
                  f"({rate:,.0f} vectors/s on {s.workers} {s.engine} worker{'s' * (s.workers > 1)}; "
                  f"{s.computed} shards computed)")
     if s.first:
-        lines.append(f"first mismatch: {s.first}")
+        verdict = {True: "MPFR gives the same expected result and flags",
+                   False: "MPFR DISAGREES with the expected result: suspect the reference", None: ""}[s.first_mpfr]
+        lines.append(f"first mismatch: {s.first}" + (f" ({verdict})" if verdict else ""))
     return "\n".join(lines)
+
+
+def second_opinion(unit, line: str, mode: str) -> bool | None:
+    """Does MPFR (`spikefp.verify.mpfr_ref`, which shares no code with the vectorized references)
+    give a failure line's expected result and flags? None where it has no such operation or mode.
+
+    >>> import spikefp
+    >>> second_opinion(spikefp.unit("fp16.add"), "3C00 0001 3C01 01", "rup")
+    True
+    """
+    fn = mpfr_ref.OPS.get(unit.operation.reference)
+    if fn is None or mode not in ROUNDING_MODES:
+        return None
+    *ops, y, flags = (int(t, 16) for t in line.split())
+    try:
+        return fn(unit.fmt, *ops, mode, **unit.reference_params) == (y, flags)
+    except (ValueError, TypeError, KeyError):      # a format or parameter MPFR's binding does not take
+        return None
 
 
 def add_arguments(ap) -> None:
