@@ -80,6 +80,8 @@ exhaustive16: install
 	mkdir -p build/exhaustive16 && set -o pipefail && $(VENV)/bin/spikefp campaign fp16.add fp16.sub fp16.mul fp16.div bf16.add bf16.sub bf16.mul bf16.div \
 	  fp16.sqrt bf16.sqrt $(CONV16) --exhaustive --modes all --engine dask --workers $(WORKERS) \
 	  --project --resume build/exhaustive16 --json | tee build/exhaustive16/summary.json
+	$(PY) benchmarks/campaign_certificate.py build/exhaustive16 --out build/exhaustive16/certificate.md \
+	  --title "Every 16-bit operand: fp16 and bf16, exhaustive"
 
 # Every fp32 square root input (2^32, RNE) the same way: minutes on 2 cores; resumable from
 # build/exhaustive-fp32-sqrt.
@@ -87,6 +89,8 @@ exhaustive-fp32-sqrt: install
 	mkdir -p build/exhaustive-fp32-sqrt && set -o pipefail && $(VENV)/bin/spikefp campaign fp32.sqrt --exhaustive \
 	  --modes rne --engine dask --workers $(WORKERS) --project --resume build/exhaustive-fp32-sqrt --json \
 	  | tee build/exhaustive-fp32-sqrt/summary.json
+	$(PY) benchmarks/campaign_certificate.py build/exhaustive-fp32-sqrt --out build/exhaustive-fp32-sqrt/certificate.md \
+	  --title "fp32.sqrt, every input, RNE"
 
 bench: install
 	$(PY) benchmarks/pysim_throughput.py
