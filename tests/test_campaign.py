@@ -186,6 +186,8 @@ def test_progress_lines_where_stderr_is_no_terminal(monkeypatch, capsys):
     seconds with the count, the rate and the time left; none with --quiet."""
     import time
     from spikefp.hdl import progress
+    monkeypatch.delenv("SPIKEFP_QUIET", raising=False)         # make test sets it
+    monkeypatch.setattr(progress, "_quiet", False)
     with progress.phase("campaign", total=1000, unit=" vectors", log_every=0.05) as bar:
         for _ in range(4):
             bar.update(100)
