@@ -96,6 +96,12 @@ def _elementary(unit, a: np.ndarray, rm_codes):
     return y, f
 
 
+def _elementary_covers(unit) -> bool:
+    """Is the unit an elementary function of a format its tables or fast evaluation cover?"""
+    return unit.operation.reference in elementary.OPS and (unit.fmt.width <= elementary.TABLE_MAX_WIDTH
+                                                           or elementary_fast.supported(unit.fmt))
+
+
 def _vectorized(name: str, unit):
     """The fastest vectorized reference for the unit's operation and format, or None: the
     float64-hardware one (`spikefp.verify.hostref`: + - x / sqrt), else `spikefp.verify.fastref`."""
@@ -114,8 +120,7 @@ def reference_of(unit) -> str:
     ('spikefp.verify.hostref', 'spikefp.verify.reference')
     """
     name = unit.operation.reference
-    if name in elementary.OPS and (unit.fmt.width <= elementary.TABLE_MAX_WIDTH
-                                   or elementary_fast.supported(unit.fmt)):
+    if _elementary_covers(unit):
         return elementary.__name__ if unit.fmt.width <= elementary.TABLE_MAX_WIDTH else elementary_fast.__name__
     fast = _vectorized(name, unit)
     return fast.__module__ if fast is not None else reference.__name__
@@ -132,8 +137,7 @@ def expected(unit, ops: dict[str, np.ndarray], rm_codes=None, jobs: int = 1):
     """
     n = len(ops[unit.operands[0]])
     name = unit.operation.reference
-    if name in elementary.OPS and (unit.fmt.width <= elementary.TABLE_MAX_WIDTH
-                                   or elementary_fast.supported(unit.fmt)):
+    if _elementary_covers(unit):
         return _elementary(unit, np.asarray(ops["a"], dtype=np.uint64), rm_codes)
     fast = _vectorized(name, unit)
     if fast is not None:
