@@ -77,9 +77,10 @@ def _values(f: FPFormat, bits):
     """`_decode_values`, by table lookup for formats of at most 16 bits."""
     if f.width > TABLE_WIDTH:
         return _decode_values(f, bits)
-    x, snan = _value_table(f)
-    x = x[bits.astype(np.intp)]
-    return x, np.isnan(x), snan[bits.astype(np.intp)]
+    table, snan = _value_table(f)
+    i = bits.astype(np.intp)
+    x = table[i]
+    return x, np.isnan(x), snan[i]
 
 
 def _round(f: FPFormat, v, nudge, rm: str, saturate: bool):
