@@ -380,6 +380,10 @@ def _results(todo, engine: str, workers: int, scheduler: str | None):
                     yield s, result
             finally:
                 client.cancel([fut for _, fut in flying.values()])
+                # Closing on an interrupt, the client's event loop may log the cancelled tasks'
+                # callbacks as tracebacks: the run's end is one line (DESIGN's contract).
+                for name in ("tornado.application", "distributed"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
     finally:
         if cluster is not None:
             cluster.close()
